@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef OCIGATE_UTIL_H
+#define OCIGATE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Error contract (docs/errors.md): a fallible function takes
+ * `ocigate_error_t *err` last, returns a negative value or NULL, and fills
+ * *err with a message that names the file or field and what is wrong.
+ * Only main() prints errors and picks an exit code. */
+typedef struct ocigate_error_s
+{
+  int status;     /* errno, or 0 for a data error */
+  char *msg;      /* owned, one line */
+} *ocigate_error_t;
+
+int ocigate_make_error (ocigate_error_t *err, int status, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+void ocigate_error_free (ocigate_error_t *err);
+/* Prefix an existing error with "prefix: ". */
+int ocigate_error_prefix (ocigate_error_t *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* Out-of-memory aborts: it is never propagated. */
+void *xmalloc (size_t n);
+void *xzalloc (size_t n);
+void *xrealloc (void *p, size_t n);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+static inline void
+cleanup_freep (void *p)
+{
+  free (*(void **) p);
+}
+static inline void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+}
+static inline void
+cleanup_errorp (ocigate_error_t *e)
+{
+  ocigate_error_free (e);
+}
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_error __attribute__ ((cleanup (cleanup_errorp)))
+
+static inline void *
+take_pointer (void *pp)
+{
+  void **p = pp;
+  void *r = *p;
+  *p = NULL;
+  return r;
+}
+#define steal_pointer(pp) take_pointer (pp)
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* A growable string. */
+typedef struct
+{
+  char *s;
+  size_t len, cap;
+} strbuf_t;
+void strbuf_append (strbuf_t *b, const char *s, size_t n);
+void strbuf_puts (strbuf_t *b, const char *s);
+void strbuf_printf (strbuf_t *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+char *strbuf_steal (strbuf_t *b);
+
+/* Whole-file read with a size cap; the result is NUL-terminated and
+ * *ret_len excludes the terminator.  "-" reads stdin. */
+int ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                       ocigate_error_t *err);
+
+/* Atomic replace: temp file in the same directory (O_EXCL, given mode),
+ * write, fsync, rename, fsync the directory. */
+int ocigate_write_file_atomic (const char *path, const char *data, size_t len, int mode,
+                               ocigate_error_t *err);
+
+/* Lexical path normalisation: collapse //, /./, /../ and trailing '/'.
+ * An absolute result never climbs above '/'.  Returns a new string. */
+char *ocigate_path_normalize (const char *path);
+/* true when path equals prefix or lies below it (both normalised). */
+bool ocigate_path_has_prefix (const char *path, const char *prefix);
+
+bool str_has_prefix (const char *s, const char *prefix);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef OCIGATE_ENGINE_INTERNAL_H
+#define OCIGATE_ENGINE_INTERNAL_H
+
+#include "ocigate/engine.h"
+
+/* State shared by the rule functions during one evaluation. */
+struct eval
+{
+  const ocigate_policy_t *pol;
+  const ocigate_eval_opts_t *opts;
+  const ocigate_host_ops_t *host;
+  ocigate_doc_t *doc;
+  ocigate_json_t *root;
+  ocigate_result_t *res;
+  int8_t actions[OCIGATE_RULE_COUNT]; /* effective, after preset and exemption */
+  uint64_t caps_allowed;              /* effective capability mask */
+  ocigate_rule_id_t rule;             /* the rule being evaluated */
+  bool process_only;                  /* exec --process: only process rules */
+  ocigate_json_t *ceiling;            /* exec: the container's process object */
+  const ocigate_json_t *croot;        /* the container config: user namespace, annotations */
+};
+
+typedef int (*rule_fn) (struct eval *e, ocigate_error_t *err);
+
+struct rule_def
+{
+  ocigate_rule_info_t info;
+  rule_fn check;
+  rule_fn fix;       /* NULL: the rule cannot rewrite (reject instead) */
+  bool process_rule; /* also judged for exec --process */
+};
+
+extern const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT];
+
+/* Record a finding for e->rule with its effective action (or `action`
+ * where a rule escalates, e.g. unknown capability names always reject). */
+void finding (struct eval *e, const char *pointer, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+void finding_action (struct eval *e, ocigate_action_t action, const char *pointer,
+                     const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+char *ptrf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* rule check/fix functions, one file per family */
+#define RULE_FNS(name)                                                                         \
+  int check_##name (struct eval *e, ocigate_error_t *err);                                     \
+  int fix_##name (struct eval *e, ocigate_error_t *err)
+RULE_FNS (root_user);
+RULE_FNS (root_group);
+RULE_FNS (privileged);
+RULE_FNS (host_namespaces);
+RULE_FNS (host_mounts);
+RULE_FNS (kernel_mounts);
+RULE_FNS (devices);
+RULE_FNS (hooks);
+RULE_FNS (sysctls);
+RULE_FNS (capabilities);
+RULE_FNS (no_new_privileges);
+RULE_FNS (readonly_rootfs);
+RULE_FNS (seccomp);
+RULE_FNS (apparmor);
+RULE_FNS (selinux);
+RULE_FNS (masked_paths);
+RULE_FNS (userns_host_root);
+RULE_FNS (proc_fd_cwd);
+RULE_FNS (image_registry);
+RULE_FNS (root_path);
+RULE_FNS (net_devices);
+RULE_FNS (mount_propagation);
+RULE_FNS (runtime_annotations);
+RULE_FNS (process_limits);
+
+/* The process object under judgement: config.process, or the exec
+ * process document's root. */
+ocigate_json_t *eval_process (struct eval *e);
+
+/* caps.c: libcap adapter */
+int ocigate_cap_from_name (const char *name); /* -1: not an exact CAP_ name libcap knows */
+const char *ocigate_cap_name (int cap, char buf[64]);
+int ocigate_cap_kernel_count (void);
+uint64_t ocigate_caps_preset (ocigate_preset_t p);
+int ocigate_caps_mask (const ocigate_strlist_t *names, uint64_t *ret, ocigate_error_t *err);
+
+int ocigate_caps_count (const ocigate_json_t *set);
+
+/* mounts helpers (rules-mounts.c) */
+bool ocigate_mount_is_bind (const ocigate_json_t *m);
+/* normalised host path, resolving symlinks when host checks are on */
+char *ocigate_host_path (const char *path, bool resolve);
+/* Is this normalised host path sensitive?  Returns the sensitive path it
+ * hits, or NULL. */
+const char *ocigate_sensitive_path (const ocigate_policy_t *pol, const char *path);
+
+/* seccomp.c */
+ocigate_json_t *ocigate_seccomp_default (struct eval *e);
+/* Names of a profile that libseccomp cannot resolve for arch_token,
+ * space-separated into out; returns their count, -1 for an unknown arch. */
+int ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_token,
+                                strbuf_t *out);
+
+/* Is uid 0 (container) host root given the config's user namespace? */
+bool ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int64_t id);
+
+#endif

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The decision engine: strict config parsing, the rule table, evaluation
+ * (pure) and the application of rewrites.  Runtime mode, validate and
+ * rewrite all come through here. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine-internal.h"
+
+#define A_OFF OCIGATE_ACTION_OFF
+#define A_WARN OCIGATE_ACTION_WARN
+#define A_RW OCIGATE_ACTION_REWRITE
+#define A_REJ OCIGATE_ACTION_REJECT
+
+#define RULE(id_, name_, desc_, r_, b_, fix_, fn_, fixfn_, proc_)                               \
+  [id_] = { { name_, desc_, { r_, b_, A_WARN }, fix_ }, check_##fn_, fixfn_, proc_ }
+
+/* The catalogue (spec section 4).  Columns: restricted, baseline; the
+ * privileged preset warns on everything. */
+const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
+  RULE (R_ROOT_USER, "root-user", "process runs as host root", A_REJ, A_OFF,
+        "set securityContext.runAsNonRoot/runAsUser or USER in the image", root_user,
+        fix_root_user, true),
+  RULE (R_ROOT_GROUP, "root-group", "process has host group root", A_WARN, A_OFF,
+        "set securityContext.runAsGroup to a non-zero gid (podman --group-add / --user)",
+        root_group, fix_root_group, true),
+  RULE (R_PRIVILEGED, "privileged", "container is privileged", A_REJ, A_REJ,
+        "remove securityContext.privileged (podman: drop --privileged)", privileged, NULL,
+        false),
+  RULE (R_HOST_NAMESPACES, "host-namespaces", "container shares a host namespace", A_REJ, A_REJ,
+        "remove hostPID/hostIPC/hostNetwork/hostUsers from the pod (podman: no --pid/--ipc/"
+        "--uts/--network host)",
+        host_namespaces, NULL, false),
+  RULE (R_HOST_MOUNTS, "host-mounts", "bind mount of a sensitive host path", A_REJ, A_REJ,
+        "replace the hostPath volume with a volume that does not expose host system paths "
+        "(podman: -v)",
+        host_mounts, NULL, false),
+  RULE (R_KERNEL_MOUNTS, "kernel-mounts", "unsafe /proc or /sys mount", A_REJ, A_REJ,
+        "do not mount over /proc or /sys; remove procMount: Unmasked", kernel_mounts, NULL,
+        false),
+  RULE (R_DEVICES, "devices", "host device access", A_REJ, A_REJ,
+        "remove the host device (podman --device) or use a device plugin", devices, NULL,
+        false),
+  RULE (R_HOOKS, "hooks", "OCI hook not allowed", A_REJ, A_REJ,
+        "remove the hook, or add its path to hooks.allowed in the policy", hooks, fix_hooks,
+        false),
+  RULE (R_SYSCTLS, "sysctls", "unsafe sysctl", A_REJ, A_REJ,
+        "use only namespaced safe sysctls (securityContext.sysctls), or add it to "
+        "sysctls.allowed",
+        sysctls, fix_sysctls, false),
+  RULE (R_CAPABILITIES, "capabilities", "capability not allowed", A_RW, A_RW,
+        "drop capabilities: securityContext.capabilities.drop: [ALL] (podman --cap-drop=all)",
+        capabilities, fix_capabilities, true),
+  RULE (R_NO_NEW_PRIVILEGES, "no-new-privileges", "privilege escalation allowed", A_RW, A_OFF,
+        "set securityContext.allowPrivilegeEscalation: false (podman --security-opt "
+        "no-new-privileges)",
+        no_new_privileges, fix_no_new_privileges, true),
+  RULE (R_READONLY_ROOTFS, "readonly-rootfs", "root filesystem is writable", A_RW, A_OFF,
+        "set securityContext.readOnlyRootFilesystem: true (podman --read-only)",
+        readonly_rootfs, fix_readonly_rootfs, false),
+  RULE (R_SECCOMP, "seccomp", "seccomp missing or weak", A_RW, A_RW,
+        "set securityContext.seccompProfile.type: RuntimeDefault (podman: no --security-opt "
+        "seccomp=unconfined)",
+        seccomp, fix_seccomp, false),
+  RULE (R_APPARMOR, "apparmor", "AppArmor confinement missing or disabled", A_RW, A_RW,
+        "set securityContext.appArmorProfile.type: RuntimeDefault (podman: no --security-opt "
+        "apparmor=unconfined)",
+        apparmor, fix_apparmor, true),
+  RULE (R_SELINUX, "selinux", "SELinux confinement missing or disabled", A_RW, A_RW,
+        "remove the privileged type from securityContext.seLinuxOptions (podman: no "
+        "--security-opt label=disable)",
+        selinux, fix_selinux, true),
+  RULE (R_MASKED_PATHS, "masked-paths", "default masked or read-only paths missing", A_RW, A_RW,
+        "remove procMount: Unmasked (podman: no --security-opt unmask)", masked_paths,
+        fix_masked_paths, false),
+  RULE (R_USERNS_HOST_ROOT, "userns-host-root", "user namespace maps host root", A_REJ, A_REJ,
+        "map container ids to a host range that does not include 0", userns_host_root, NULL,
+        false),
+  RULE (R_PROC_FD_CWD, "proc-fd-cwd", "working directory is a leaked file descriptor", A_REJ,
+        A_REJ, "set workingDir to a directory inside the container", proc_fd_cwd, NULL, true),
+  RULE (R_IMAGE_REGISTRY, "image-registry", "image not from an allowed registry", A_REJ, A_REJ,
+        "use an image from a registry listed in images.allowed", image_registry, NULL, false),
+  RULE (R_ROOT_PATH, "root-path", "root filesystem is a host system path", A_REJ, A_REJ,
+        "point root.path at the container's own root filesystem", root_path, NULL, false),
+  RULE (R_NET_DEVICES, "net-devices", "host network interface moved into the container", A_REJ,
+        A_REJ, "remove linux.netDevices; use a CNI network instead", net_devices, NULL, false),
+  RULE (R_MOUNT_PROPAGATION, "mount-propagation", "mount propagation shared with the host",
+        A_REJ, A_REJ, "use mountPropagation: None or HostToContainer", mount_propagation, NULL,
+        false),
+  RULE (R_RUNTIME_ANNOTATIONS, "runtime-annotations", "annotation the runtime acts on", A_RW,
+        A_RW, "remove run.oci.*, org.systemd.property.*, org.criu.config and bundle annotations",
+        runtime_annotations, fix_runtime_annotations, false),
+  RULE (R_PROCESS_LIMITS, "process-limits", "process asks for elevated scheduling", A_WARN,
+        A_OFF, "remove the negative oomScoreAdj or real-time scheduling / I/O priority",
+        process_limits, NULL, true),
+};
+
+const ocigate_rule_info_t *
+ocigate_rule_info (ocigate_rule_id_t id)
+{
+  return &ocigate_rules[id].info;
+}
+
+int
+ocigate_rule_lookup (const char *id)
+{
+  for (int i = 0; i < OCIGATE_RULE_COUNT; i++)
+    if (strcmp (ocigate_rules[i].info.id, id) == 0)
+      return i;
+  return -1;
+}
+
+bool
+ocigate_rule_can_rewrite (ocigate_rule_id_t id)
+{
+  return ocigate_rules[id].fix != NULL;
+}
+
+char *
+ptrf (const char *fmt, ...)
+{
+  va_list ap;
+  char *r;
+  va_start (ap, fmt);
+  if (vasprintf (&r, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return r;
+}
+
+static void
+vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
+          va_list ap)
+{
+  ocigate_result_t *r = e->res;
+  if (action == OCIGATE_ACTION_OFF)
+    return;
+  if (r->n == r->cap)
+    {
+      r->cap = r->cap ? r->cap * 2 : 8;
+      r->f = xrealloc (r->f, r->cap * sizeof (*r->f));
+    }
+  ocigate_finding_t *f = &r->f[r->n++];
+  f->rule = e->rule;
+  f->action = action;
+  f->pointer = xstrdup (pointer);
+  if (vasprintf (&f->message, fmt, ap) < 0)
+    abort ();
+  if (action == OCIGATE_ACTION_REJECT && r->mode == OCIGATE_MODE_ENFORCE)
+    r->reject = true;
+}
+
+void
+finding (struct eval *e, const char *pointer, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vfinding (e, e->actions[e->rule], pointer, fmt, ap);
+  va_end (ap);
+}
+
+void
+finding_action (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
+                ...)
+{
+  va_list ap;
+  /* A rule the operator turned off stays off. */
+  if (e->actions[e->rule] == OCIGATE_ACTION_OFF)
+    return;
+  va_start (ap, fmt);
+  vfinding (e, action, pointer, fmt, ap);
+  va_end (ap);
+}
+
+void
+ocigate_result_free (ocigate_result_t *r)
+{
+  for (size_t i = 0; i < r->n; i++)
+    {
+      free (r->f[i].pointer);
+      free (r->f[i].message);
+    }
+  free (r->f);
+  free (r->note);
+  memset (r, 0, sizeof (*r));
+}
+
+/* ---- strict parsing: the fields decisions rest on ---- */
+
+enum field_type
+{
+  T_OBJ,
+  T_ARR,
+  T_STR,
+  T_BOOL,
+  T_U32,
+  T_I64,
+  T_U64,
+  T_INT, /* int32 */
+};
+
+struct field
+{
+  const char *path; /* '/'-separated; '*' matches every array element or member */
+  enum field_type type;
+  bool required; /* when the parent exists */
+};
+
+/* Process fields, relative to a process object. */
+static const struct field process_fields[] = {
+  { "user", T_OBJ, false },
+  { "user/uid", T_U32, true },
+  { "user/gid", T_U32, true },
+  { "user/additionalGids", T_ARR, false },
+  { "user/additionalGids/*", T_U32, false },
+  { "cwd", T_STR, false },
+  { "args", T_ARR, false },
+  { "args/*", T_STR, false },
+  { "env", T_ARR, false },
+  { "env/*", T_STR, false },
+  { "terminal", T_BOOL, false },
+  { "capabilities", T_OBJ, false },
+  { "capabilities/bounding", T_ARR, false },
+  { "capabilities/bounding/*", T_STR, false },
+  { "capabilities/effective", T_ARR, false },
+  { "capabilities/effective/*", T_STR, false },
+  { "capabilities/inheritable", T_ARR, false },
+  { "capabilities/inheritable/*", T_STR, false },
+  { "capabilities/permitted", T_ARR, false },
+  { "capabilities/permitted/*", T_STR, false },
+  { "capabilities/ambient", T_ARR, false },
+  { "capabilities/ambient/*", T_STR, false },
+  { "noNewPrivileges", T_BOOL, false },
+  { "apparmorProfile", T_STR, false },
+  { "selinuxLabel", T_STR, false },
+  { "oomScoreAdj", T_INT, false },
+  { "scheduler", T_OBJ, false },
+  { "scheduler/policy", T_STR, true },
+  { "ioPriority", T_OBJ, false },
+  { "ioPriority/class", T_STR, true },
+  { "rlimits", T_ARR, false },
+  { "rlimits/*", T_OBJ, false },
+};
+
+static const struct field config_fields[] = {
+  { "ociVersion", T_STR, true },
+  { "process", T_OBJ, false },
+  { "root", T_OBJ, false },
+  { "root/path", T_STR, true },
+  { "root/readonly", T_BOOL, false },
+  { "hostname", T_STR, false },
+  { "mounts", T_ARR, false },
+  { "mounts/*", T_OBJ, false },
+  { "mounts/*/destination", T_STR, true },
+  { "mounts/*/type", T_STR, false },
+  { "mounts/*/source", T_STR, false },
+  { "mounts/*/options", T_ARR, false },
+  { "mounts/*/options/*", T_STR, false },
+  { "hooks", T_OBJ, false },
+  { "hooks/*", T_ARR, false },
+  { "hooks/*/*", T_OBJ, false },
+  { "hooks/*/*/path", T_STR, true },
+  { "annotations", T_OBJ, false },
+  { "annotations/*", T_STR, false },
+  { "linux", T_OBJ, false },
+  { "linux/namespaces", T_ARR, false },
+  { "linux/namespaces/*", T_OBJ, false },
+  { "linux/namespaces/*/type", T_STR, true },
+  { "linux/namespaces/*/path", T_STR, false },
+  { "linux/uidMappings", T_ARR, false },
+  { "linux/uidMappings/*", T_OBJ, false },
+  { "linux/uidMappings/*/containerID", T_U32, true },
+  { "linux/uidMappings/*/hostID", T_U32, true },
+  { "linux/uidMappings/*/size", T_U32, true },
+  { "linux/gidMappings", T_ARR, false },
+  { "linux/gidMappings/*", T_OBJ, false },
+  { "linux/gidMappings/*/containerID", T_U32, true },
+  { "linux/gidMappings/*/hostID", T_U32, true },
+  { "linux/gidMappings/*/size", T_U32, true },
+  { "linux/devices", T_ARR, false },
+  { "linux/devices/*", T_OBJ, false },
+  { "linux/devices/*/path", T_STR, false },
+  { "linux/resources", T_OBJ, false },
+  { "linux/resources/devices", T_ARR, false },
+  { "linux/resources/devices/*", T_OBJ, false },
+  { "linux/resources/devices/*/allow", T_BOOL, true },
+  { "linux/resources/devices/*/type", T_STR, false },
+  { "linux/resources/devices/*/major", T_I64, false },
+  { "linux/resources/devices/*/minor", T_I64, false },
+  { "linux/resources/devices/*/access", T_STR, false },
+  { "linux/sysctl", T_OBJ, false },
+  { "linux/sysctl/*", T_STR, false },
+  { "linux/seccomp", T_OBJ, false },
+  { "linux/seccomp/defaultAction", T_STR, true },
+  { "linux/seccomp/defaultErrnoRet", T_U32, false },
+  { "linux/seccomp/architectures", T_ARR, false },
+  { "linux/seccomp/architectures/*", T_STR, false },
+  { "linux/seccomp/flags", T_ARR, false },
+  { "linux/seccomp/flags/*", T_STR, false },
+  { "linux/seccomp/listenerPath", T_STR, false },
+  { "linux/seccomp/syscalls", T_ARR, false },
+  { "linux/seccomp/syscalls/*", T_OBJ, false },
+  { "linux/seccomp/syscalls/*/names", T_ARR, true },
+  { "linux/seccomp/syscalls/*/names/*", T_STR, false },
+  { "linux/seccomp/syscalls/*/action", T_STR, true },
+  { "linux/seccomp/syscalls/*/errnoRet", T_U32, false },
+  { "linux/seccomp/syscalls/*/args", T_ARR, false },
+  { "linux/seccomp/syscalls/*/args/*", T_OBJ, false },
+  { "linux/seccomp/syscalls/*/args/*/index", T_U32, true },
+  { "linux/seccomp/syscalls/*/args/*/value", T_U64, true },
+  { "linux/seccomp/syscalls/*/args/*/valueTwo", T_U64, false },
+  { "linux/seccomp/syscalls/*/args/*/op", T_STR, true },
+  { "linux/maskedPaths", T_ARR, false },
+  { "linux/maskedPaths/*", T_STR, false },
+  { "linux/readonlyPaths", T_ARR, false },
+  { "linux/readonlyPaths/*", T_STR, false },
+  { "linux/rootfsPropagation", T_STR, false },
+  { "linux/mountLabel", T_STR, false },
+  { "linux/netDevices", T_OBJ, false },
+};
+
+static bool
+type_ok (const ocigate_json_t *n, enum field_type t, const char **want)
+{
+  int64_t v;
+  switch (t)
+    {
+    case T_OBJ:
+      *want = "an object";
+      return n->type == OJ_OBJECT;
+    case T_ARR:
+      *want = "an array";
+      return n->type == OJ_ARRAY;
+    case T_STR:
+      *want = "a string";
+      return n->type == OJ_STRING;
+    case T_BOOL:
+      *want = "a boolean";
+      return n->type == OJ_TRUE || n->type == OJ_FALSE;
+    case T_U32:
+      *want = "an integer from 0 to 4294967295";
+      return oj_int (n, &v) && v >= 0 && v <= 0xffffffffLL;
+    case T_INT:
+      *want = "a 32-bit integer";
+      return oj_int (n, &v) && v >= INT32_MIN && v <= INT32_MAX;
+    case T_I64:
+      *want = "an integer";
+      return oj_int (n, &v);
+    case T_U64:
+      {
+        *want = "an integer from 0 to 18446744073709551615";
+        if (n->type != OJ_NUMBER || n->u.str.len == 0 || n->u.str.len > 20)
+          return false;
+        for (size_t i = 0; i < n->u.str.len; i++)
+          if (n->u.str.s[i] < '0' || n->u.str.s[i] > '9')
+            return false;
+        return n->u.str.len < 20 || strcmp (n->u.str.s, "18446744073709551615") <= 0;
+      }
+    }
+  return false;
+}
+
+static int
+check_field (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node, const char *path,
+             const struct field *f, strbuf_t *ptr, ocigate_error_t *err)
+{
+  if (*path == '\0')
+    {
+      const char *want;
+      if (type_ok (node, f->type, &want))
+        return 0;
+      unsigned line, col;
+      ocigate_doc_position (doc, node->offset, &line, &col);
+      return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s",
+                                 name, line, col, ptr->s, want, oj_type_name (node->type),
+                                 node->type == OJ_NUMBER ? " " : "",
+                                 node->type == OJ_NUMBER ? (int) node->u.str.len : 0,
+                                 node->type == OJ_NUMBER ? node->u.str.s : "");
+    }
+  const char *slash = strchr (path, '/');
+  size_t l = slash ? (size_t) (slash - path) : strlen (path);
+  const char *rest = slash ? slash + 1 : path + l;
+  size_t mark = ptr->len;
+
+  if (l == 1 && path[0] == '*')
+    {
+      if (node->type == OJ_ARRAY)
+        for (size_t i = 0; i < node->u.arr.n; i++)
+          {
+            strbuf_printf (ptr, "/%zu", i);
+            if (check_field (doc, name, node->u.arr.v[i], rest, f, ptr, err) < 0)
+              return -1;
+            ptr->len = mark;
+            ptr->s[mark] = '\0';
+          }
+      else if (node->type == OJ_OBJECT)
+        for (size_t i = 0; i < node->u.obj.n; i++)
+          {
+            ocigate_pointer_append (ptr, node->u.obj.m[i].key);
+            if (check_field (doc, name, node->u.obj.m[i].val, rest, f, ptr, err) < 0)
+              return -1;
+            ptr->len = mark;
+            ptr->s[mark] = '\0';
+          }
+      return 0;
+    }
+  if (node->type != OJ_OBJECT)
+    return 0; /* the parent's own entry reports the wrong type */
+  char key[64];
+  if (l >= sizeof (key))
+    return 0;
+  memcpy (key, path, l);
+  key[l] = '\0';
+  ocigate_json_t *child = oj_get (node, key);
+  ocigate_pointer_append (ptr, key);
+  if (child == NULL)
+    {
+      if (f->required && *rest == '\0')
+        {
+          unsigned line, col;
+          ocigate_doc_position (doc, node->offset, &line, &col);
+          return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: required field missing",
+                                     name, line, col, ptr->s);
+        }
+      ptr->len = mark;
+      ptr->s[mark] = '\0';
+      return 0;
+    }
+  int r = check_field (doc, name, child, rest, f, ptr, err);
+  ptr->len = mark;
+  ptr->s[mark] = '\0';
+  return r;
+}
+
+static int
+check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node,
+              const char *prefix, const struct field *fields, size_t n, ocigate_error_t *err)
+{
+  strbuf_t ptr = { 0 };
+  strbuf_puts (&ptr, prefix);
+  for (size_t i = 0; i < n; i++)
+    {
+      ptr.len = strlen (prefix);
+      ptr.s[ptr.len] = '\0';
+      if (check_field (doc, name, node, fields[i].path, &fields[i], &ptr, err) < 0)
+        {
+          free (ptr.s);
+          return -1;
+        }
+    }
+  free (ptr.s);
+  return 0;
+}
+
+static ocigate_doc_t *
+parse_object (const char *buf, size_t len, const ocigate_policy_t *pol, const char *name,
+              ocigate_error_t *err)
+{
+  ocigate_json_parse_opts_t o = { .name = name, .max_depth = pol->max_depth };
+  if (len > pol->max_config_bytes)
+    {
+      ocigate_make_error (err, 0, "`%s`: %zu bytes, larger than the limit of %zu", name, len,
+                          pol->max_config_bytes);
+      return NULL;
+    }
+  ocigate_doc_t *doc = ocigate_json_parse (buf, len, &o, err);
+  if (doc == NULL)
+    return NULL;
+  if (ocigate_doc_root (doc)->type != OJ_OBJECT)
+    {
+      ocigate_make_error (err, 0, "`%s`: expected a JSON object at the top level, got %s", name,
+                          oj_type_name (ocigate_doc_root (doc)->type));
+      ocigate_doc_free (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+ocigate_doc_t *
+ocigate_config_parse (const char *buf, size_t len, const ocigate_policy_t *pol, const char *name,
+                      ocigate_error_t *err)
+{
+  ocigate_doc_t *doc = parse_object (buf, len, pol, name, err);
+  if (doc == NULL)
+    return NULL;
+  ocigate_json_t *root = ocigate_doc_root (doc);
+  ocigate_json_t *proc = oj_get (root, "process");
+  if (check_fields (doc, name, root, "", config_fields, ARRAY_SIZE (config_fields), err) < 0
+      || (proc && proc->type == OJ_OBJECT
+          && check_fields (doc, name, proc, "/process", process_fields,
+                           ARRAY_SIZE (process_fields), err)
+                 < 0))
+    {
+      ocigate_doc_free (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+ocigate_doc_t *
+ocigate_process_parse (const char *buf, size_t len, const ocigate_policy_t *pol, const char *name,
+                       ocigate_error_t *err)
+{
+  ocigate_doc_t *doc = parse_object (buf, len, pol, name, err);
+  if (doc == NULL)
+    return NULL;
+  if (check_fields (doc, name, ocigate_doc_root (doc), "", process_fields,
+                    ARRAY_SIZE (process_fields), err)
+      < 0)
+    {
+      ocigate_doc_free (doc);
+      return NULL;
+    }
+  return doc;
+}
+
+/* ---- context and effective policy ---- */
+
+static const char *
+annotation (const ocigate_json_t *ann, const char *key)
+{
+  return oj_str (oj_get (ann, key));
+}
+
+static void
+build_context (const ocigate_json_t *root, ocigate_context_t *ctx)
+{
+  const ocigate_json_t *ann = oj_get (root, "annotations");
+  memset (ctx, 0, sizeof (*ctx));
+  if (ann == NULL)
+    return;
+  /* Only keys the engine itself writes.  CRI-O copies pod annotations into
+   * config.json too, but cannot let a pod set its own ContainerType etc.
+   * because it writes its keys last; containerd's keys are its own. */
+  const char *ct = annotation (ann, "io.kubernetes.cri.container-type");
+  if (ct)
+    {
+      ctx->engine = "containerd";
+      ctx->container_type = ct;
+      ctx->namespace = annotation (ann, "io.kubernetes.cri.sandbox-namespace");
+      ctx->pod = annotation (ann, "io.kubernetes.cri.sandbox-name");
+      ctx->container = annotation (ann, "io.kubernetes.cri.container-name");
+      ctx->image = annotation (ann, "io.kubernetes.cri.image-name");
+      if (ctx->image == NULL)
+        ctx->image = annotation (ann, "io.kubernetes.cri.podsandbox.image-name");
+      return;
+    }
+  ct = annotation (ann, "io.kubernetes.cri-o.ContainerType");
+  if (ct)
+    {
+      ctx->engine = "cri-o";
+      ctx->container_type = ct;
+      ctx->namespace = annotation (ann, "io.kubernetes.cri-o.Namespace");
+      ctx->pod = annotation (ann, "io.kubernetes.cri-o.KubeName");
+      ctx->container = annotation (ann, "io.kubernetes.cri-o.ContainerName");
+      ctx->image = annotation (ann, "io.kubernetes.cri-o.ImageName");
+    }
+}
+
+static bool
+match_list (const ocigate_strlist_t *l, const char *v, bool prefix)
+{
+  if (l->n == 0)
+    return true;
+  if (v == NULL)
+    return false;
+  return prefix ? ocigate_strlist_has_prefix_of (l, v) : ocigate_strlist_contains (l, v);
+}
+
+static void
+effective (const ocigate_policy_t *pol, struct eval *e)
+{
+  ocigate_result_t *res = e->res;
+  const ocigate_exemption_t *ex = NULL;
+  res->exemption = -1;
+  for (size_t i = 0; i < pol->n_exemptions; i++)
+    {
+      const ocigate_exemption_t *x = &pol->exemptions[i];
+      if (match_list (&x->namespaces, res->ctx.namespace, false)
+          && match_list (&x->images, res->ctx.image, true)
+          && match_list (&x->container_types, res->ctx.container_type, false))
+        {
+          ex = x;
+          res->exemption = (int) i;
+          break;
+        }
+    }
+  ocigate_preset_t preset = ex && ex->preset >= 0 ? (ocigate_preset_t) ex->preset : pol->preset;
+  res->preset = preset;
+  for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
+    {
+      int a = ocigate_rules[r].info.defaults[preset];
+      /* An exemption that names a preset starts from that preset alone;
+       * otherwise the policy's overrides apply. */
+      if (!(ex && ex->preset >= 0) && pol->actions[r] != OCIGATE_ACTION_DEFAULT)
+        a = pol->actions[r];
+      if (ex && ex->actions[r] != OCIGATE_ACTION_DEFAULT)
+        a = ex->actions[r];
+      e->actions[r] = (int8_t) a;
+    }
+  e->caps_allowed = ocigate_caps_preset (preset);
+  if (pol->caps_allowed_set)
+    ocigate_caps_mask (&pol->caps_allowed, &e->caps_allowed, NULL);
+}
+
+static void
+eval_init (struct eval *e, const ocigate_policy_t *pol, ocigate_doc_t *doc,
+           const ocigate_eval_opts_t *opts, ocigate_result_t *res)
+{
+  static const ocigate_eval_opts_t no_opts = { 0 };
+  memset (e, 0, sizeof (*e));
+  e->pol = pol;
+  e->opts = opts ? opts : &no_opts;
+  e->host = e->opts->host ? e->opts->host : &ocigate_host_real;
+  e->doc = doc;
+  e->root = ocigate_doc_root (doc);
+  e->croot = e->root;
+  e->res = res;
+}
+
+int
+ocigate_evaluate (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate_eval_opts_t *opts,
+                  ocigate_result_t *res, ocigate_error_t *err)
+{
+  struct eval e;
+  memset (res, 0, sizeof (*res));
+  eval_init (&e, pol, doc, opts, res);
+  res->mode = pol->mode;
+  res->policy_name = ocigate_policy_name (pol);
+  build_context (e.root, &res->ctx);
+  effective (pol, &e);
+
+  for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
+    {
+      if (e.actions[r] == OCIGATE_ACTION_OFF)
+        continue;
+      e.rule = (ocigate_rule_id_t) r;
+      if (ocigate_rules[r].check (&e, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+apply (struct eval *e, ocigate_error_t *err)
+{
+  ocigate_result_t *res = e->res;
+  bool done[OCIGATE_RULE_COUNT] = { false };
+  strbuf_t ids = { 0 };
+
+  if (res->reject || res->mode != OCIGATE_MODE_ENFORCE)
+    return 0;
+  for (size_t i = 0; i < res->n; i++)
+    {
+      ocigate_rule_id_t r = res->f[i].rule;
+      if (res->f[i].action != OCIGATE_ACTION_REWRITE || done[r] || ocigate_rules[r].fix == NULL)
+        continue;
+      done[r] = true;
+      e->rule = r;
+      if (ocigate_rules[r].fix (e, err) < 0)
+        {
+          free (ids.s);
+          return -1;
+        }
+      res->changed = true;
+    }
+  if (!res->changed)
+    return 0;
+  /* Record the rules that rewrote, merged with an earlier record so a
+   * second pass never loses the first one's. */
+  ocigate_json_t *ann = NULL;
+  if (!e->process_only)
+    {
+      ann = oj_ensure_object (e->doc, e->root, "annotations");
+      const char *prev = oj_str (oj_get (ann, "ocigate.rewrites"));
+      bool had[OCIGATE_RULE_COUNT] = { false };
+      if (prev)
+        {
+          cleanup_free char *copy = xstrdup (prev);
+          char *save = NULL;
+          for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+            {
+              int id = ocigate_rule_lookup (t);
+              if (id >= 0)
+                had[id] = true;
+            }
+        }
+      for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
+        if (done[r] || had[r])
+          {
+            if (ids.len)
+              strbuf_puts (&ids, ",");
+            strbuf_puts (&ids, ocigate_rules[r].info.id);
+          }
+      oj_set (e->doc, ann, "ocigate.rewrites", oj_new_string (e->doc, ids.s));
+    }
+  free (ids.s);
+  return 0;
+}
+
+int
+ocigate_apply (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate_eval_opts_t *opts,
+               ocigate_result_t *res, ocigate_error_t *err)
+{
+  struct eval e;
+  eval_init (&e, pol, doc, opts, res);
+  effective (pol, &e);
+  return apply (&e, err);
+}
+
+ocigate_json_t *
+eval_process (struct eval *e)
+{
+  if (e->process_only)
+    return e->root;
+  return oj_get (e->root, "process");
+}
+
+static void
+process_eval_init (struct eval *e, const ocigate_policy_t *pol, ocigate_doc_t *process,
+                   ocigate_doc_t *container, const ocigate_eval_opts_t *opts,
+                   ocigate_result_t *res)
+{
+  eval_init (e, pol, process, opts, res);
+  e->process_only = true;
+  e->croot = NULL;
+  if (container)
+    {
+      /* The context (exemptions) and the user namespace come from the
+       * container the process joins. */
+      e->croot = ocigate_doc_root (container);
+      e->ceiling = oj_get (e->croot, "process");
+      build_context (ocigate_doc_root (container), &res->ctx);
+    }
+  effective (pol, e);
+}
+
+int
+ocigate_evaluate_process (const ocigate_policy_t *pol, ocigate_doc_t *process,
+                          ocigate_doc_t *container, const ocigate_eval_opts_t *opts,
+                          ocigate_result_t *res, ocigate_error_t *err)
+{
+  struct eval e;
+  memset (res, 0, sizeof (*res));
+  res->mode = pol->mode;
+  res->policy_name = ocigate_policy_name (pol);
+  process_eval_init (&e, pol, process, container, opts, res);
+  for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
+    {
+      if (!ocigate_rules[r].process_rule || e.actions[r] == OCIGATE_ACTION_OFF)
+        continue;
+      e.rule = (ocigate_rule_id_t) r;
+      if (ocigate_rules[r].check (&e, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+ocigate_apply_process (const ocigate_policy_t *pol, ocigate_doc_t *process,
+                       ocigate_doc_t *container, const ocigate_eval_opts_t *opts,
+                       ocigate_result_t *res, ocigate_error_t *err)
+{
+  struct eval e;
+  process_eval_init (&e, pol, process, container, opts, res);
+  return apply (&e, err);
+}
+
+/* ---- messages ---- */
+
+static int
+severity (ocigate_action_t a)
+{
+  return a == OCIGATE_ACTION_REJECT ? 3 : a == OCIGATE_ACTION_REWRITE ? 2 : 1;
+}
+
+char *
+ocigate_result_message (const ocigate_result_t *res)
+{
+  strbuf_t b = { 0 };
+  bool first = true;
+  /* Most severe first, catalogue order within a severity. */
+  for (int s = 3; s >= 1; s--)
+    for (size_t i = 0; i < res->n; i++)
+      {
+        const ocigate_finding_t *f = &res->f[i];
+        if (severity (f->action) != s)
+          continue;
+        if (!first)
+          strbuf_puts (&b, "\n");
+        if (first)
+          {
+            strbuf_printf (&b, "ocigate: %s by policy %s: ",
+                           res->reject ? "rejected" : "findings", res->policy_name);
+            first = false;
+          }
+        else
+          strbuf_puts (&b, "ocigate: ");
+        strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, f->message,
+                       f->pointer, ocigate_rules[f->rule].info.fix);
+      }
+  return strbuf_steal (&b);
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* validate's reports: text for people, JSON for scripts, SARIF 2.1.0 for
+ * code-scanning dashboards. */
+#include "config.h"
+
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "engine-internal.h"
+
+#define G_STR(g, s) yajl_gen_string (g, (const unsigned char *) (s), strlen (s))
+
+static const char *
+verdict (const ocigate_report_item_t *it)
+{
+  if (it->error)
+    return "error";
+  if (it->res.reject)
+    return "reject";
+  for (size_t i = 0; i < it->res.n; i++)
+    if (it->res.f[i].action == OCIGATE_ACTION_REWRITE && it->res.mode == OCIGATE_MODE_ENFORCE)
+      return "rewrite";
+  return "allow";
+}
+
+static int
+write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
+{
+  size_t counts[4] = { 0 }; /* allow, rewrite, reject, error */
+  for (size_t k = 0; k < n; k++)
+    {
+      const ocigate_report_item_t *it = &items[k];
+      const char *v = verdict (it);
+      if (it->error)
+        {
+          fprintf (out, "%s: error: %s\n", it->path, it->error);
+          counts[3]++;
+          continue;
+        }
+      for (size_t i = 0; i < it->res.n; i++)
+        {
+          const ocigate_finding_t *f = &it->res.f[i];
+          const ocigate_rule_info_t *r = ocigate_rule_info (f->rule);
+          fprintf (out, "%s: %s %s %s: %s; fix: %s\n", it->path, ocigate_action_name (f->action),
+                   r->id, *f->pointer ? f->pointer : "/", f->message, r->fix);
+        }
+      if (it->res.note)
+        fprintf (out, "%s: note: %s\n", it->path, it->res.note);
+      fprintf (out, "%s: %s (policy %s%s%s)\n", it->path, v, it->res.policy_name,
+               it->res.mode != OCIGATE_MODE_ENFORCE ? ", mode " : "",
+               it->res.mode != OCIGATE_MODE_ENFORCE ? ocigate_mode_name (it->res.mode) : "");
+      counts[strcmp (v, "allow") == 0 ? 0 : strcmp (v, "rewrite") == 0 ? 1 : 2]++;
+    }
+  fprintf (out, "%zu checked: %zu allowed, %zu rewritten, %zu rejected, %zu errors\n", n,
+           counts[0], counts[1], counts[2], counts[3]);
+  return 0;
+}
+
+static void
+gen_findings (yajl_gen g, const ocigate_result_t *res)
+{
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < res->n; i++)
+    {
+      const ocigate_finding_t *f = &res->f[i];
+      const ocigate_rule_info_t *r = ocigate_rule_info (f->rule);
+      yajl_gen_map_open (g);
+      G_STR (g, "rule");
+      G_STR (g, r->id);
+      G_STR (g, "action");
+      G_STR (g, ocigate_action_name (f->action));
+      G_STR (g, "pointer");
+      G_STR (g, f->pointer);
+      G_STR (g, "message");
+      G_STR (g, f->message);
+      G_STR (g, "fix");
+      G_STR (g, r->fix);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+}
+
+static void
+gen_json (yajl_gen g, const ocigate_report_item_t *items, size_t n)
+{
+  yajl_gen_map_open (g);
+  G_STR (g, "version");
+  G_STR (g, PACKAGE_VERSION);
+  G_STR (g, "results");
+  yajl_gen_array_open (g);
+  for (size_t k = 0; k < n; k++)
+    {
+      const ocigate_report_item_t *it = &items[k];
+      yajl_gen_map_open (g);
+      G_STR (g, "path");
+      G_STR (g, it->path);
+      G_STR (g, "verdict");
+      G_STR (g, verdict (it));
+      if (it->error)
+        {
+          G_STR (g, "error");
+          G_STR (g, it->error);
+        }
+      else
+        {
+          G_STR (g, "policy");
+          G_STR (g, it->res.policy_name);
+          G_STR (g, "mode");
+          G_STR (g, ocigate_mode_name (it->res.mode));
+          G_STR (g, "findings");
+          gen_findings (g, &it->res);
+        }
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+}
+
+static const char *
+sarif_level (ocigate_action_t a)
+{
+  return a == OCIGATE_ACTION_REJECT ? "error" : a == OCIGATE_ACTION_REWRITE ? "warning" : "note";
+}
+
+static void
+gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
+{
+  yajl_gen_map_open (g);
+  G_STR (g, "$schema");
+  G_STR (g, "https://json.schemastore.org/sarif-2.1.0.json");
+  G_STR (g, "version");
+  G_STR (g, "2.1.0");
+  G_STR (g, "runs");
+  yajl_gen_array_open (g);
+  yajl_gen_map_open (g);
+  G_STR (g, "tool");
+  yajl_gen_map_open (g);
+  G_STR (g, "driver");
+  yajl_gen_map_open (g);
+  G_STR (g, "name");
+  G_STR (g, "ocigate");
+  G_STR (g, "version");
+  G_STR (g, PACKAGE_VERSION);
+  G_STR (g, "rules");
+  yajl_gen_array_open (g);
+  for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
+    {
+      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t) r);
+      yajl_gen_map_open (g);
+      G_STR (g, "id");
+      G_STR (g, ri->id);
+      G_STR (g, "shortDescription");
+      yajl_gen_map_open (g);
+      G_STR (g, "text");
+      G_STR (g, ri->description);
+      yajl_gen_map_close (g);
+      G_STR (g, "help");
+      yajl_gen_map_open (g);
+      G_STR (g, "text");
+      G_STR (g, ri->fix);
+      yajl_gen_map_close (g);
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+  G_STR (g, "results");
+  yajl_gen_array_open (g);
+  for (size_t k = 0; k < n; k++)
+    {
+      const ocigate_report_item_t *it = &items[k];
+      size_t count = it->error ? 1 : it->res.n;
+      for (size_t i = 0; i < count; i++)
+        {
+          const ocigate_finding_t *f = it->error ? NULL : &it->res.f[i];
+          yajl_gen_map_open (g);
+          G_STR (g, "ruleId");
+          G_STR (g, f ? ocigate_rule_info (f->rule)->id : "input-error");
+          if (f)
+            {
+              G_STR (g, "ruleIndex");
+              yajl_gen_integer (g, f->rule);
+            }
+          G_STR (g, "level");
+          G_STR (g, f ? sarif_level (f->action) : "error");
+          G_STR (g, "message");
+          yajl_gen_map_open (g);
+          G_STR (g, "text");
+          if (f)
+            {
+              cleanup_free char *t = xasprintf ("%s (%s at %s)", f->message,
+                                                ocigate_action_name (f->action),
+                                                *f->pointer ? f->pointer : "/");
+              G_STR (g, t);
+            }
+          else
+            G_STR (g, it->error);
+          yajl_gen_map_close (g);
+          G_STR (g, "locations");
+          yajl_gen_array_open (g);
+          yajl_gen_map_open (g);
+          G_STR (g, "physicalLocation");
+          yajl_gen_map_open (g);
+          G_STR (g, "artifactLocation");
+          yajl_gen_map_open (g);
+          G_STR (g, "uri");
+          G_STR (g, it->path);
+          yajl_gen_map_close (g);
+          yajl_gen_map_close (g);
+          if (f)
+            {
+              G_STR (g, "logicalLocations");
+              yajl_gen_array_open (g);
+              yajl_gen_map_open (g);
+              G_STR (g, "fullyQualifiedName");
+              G_STR (g, *f->pointer ? f->pointer : "/");
+              G_STR (g, "kind");
+              G_STR (g, "element");
+              yajl_gen_map_close (g);
+              yajl_gen_array_close (g);
+            }
+          yajl_gen_map_close (g);
+          yajl_gen_array_close (g);
+          yajl_gen_map_close (g);
+        }
+    }
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+}
+
+int
+ocigate_report_write (FILE *out, ocigate_format_t fmt, const ocigate_report_item_t *items,
+                      size_t n, ocigate_error_t *err)
+{
+  if (fmt == OCIGATE_FORMAT_TEXT)
+    return write_text (out, items, n);
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  /* Paths and messages may carry bytes from the input: keep the output
+   * valid JSON whatever they hold. */
+  yajl_gen_config (g, yajl_gen_validate_utf8, 1);
+  if (fmt == OCIGATE_FORMAT_JSON)
+    gen_json (g, items, n);
+  else
+    gen_sarif (g, items, n);
+  if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok)
+    {
+      yajl_gen_free (g);
+      return ocigate_make_error (err, 0, "cannot write the report");
+    }
+  fwrite (buf, 1, len, out);
+  yajl_gen_free (g);
+  return 0;
+}

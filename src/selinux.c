@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libselinux adapter: container labels with a fresh MCS pair. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#ifdef HAVE_SELINUX
+#include <selinux/selinux.h>
+#endif
+
+#include "ocigate/engine.h"
+#include "selinux-internal.h"
+
+
+/* Read `process = "..."` and `file = "..."` from an lxc_contexts file. */
+int
+ocigate_selinux_parse_lxc_contexts (const char *text, char **ret_process, char **ret_file)
+{
+  *ret_process = *ret_file = NULL;
+  for (const char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    {
+      while (*line == ' ' || *line == '\t')
+        line++;
+      char **dst = NULL;
+      if (str_has_prefix (line, "process"))
+        dst = ret_process, line += 7;
+      else if (str_has_prefix (line, "file"))
+        dst = ret_file, line += 4;
+      else
+        continue;
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line != '=')
+        continue;
+      line++;
+      while (*line == ' ' || *line == '\t')
+        line++;
+      char q = *line == '"' ? '"' : 0;
+      if (q)
+        line++;
+      size_t l = strcspn (line, q ? "\"\n" : " \t\n");
+      if (*dst == NULL && l > 0)
+        *dst = xstrndup (line, l);
+    }
+  return *ret_process ? 0 : -1;
+}
+
+/* user:role:type:level with type and level replaced (NULL keeps). */
+char *
+ocigate_selinux_with_level (const char *ctx, const char *type, const char *level)
+{
+  const char *f[4] = { 0 };
+  size_t l[4] = { 0 };
+  const char *p = ctx;
+  for (int i = 0; i < 4 && p; i++)
+    {
+      f[i] = p;
+      if (i < 3)
+        {
+          const char *c = strchr (p, ':');
+          l[i] = c ? (size_t) (c - p) : strlen (p);
+          p = c ? c + 1 : NULL;
+        }
+      else
+        l[i] = strlen (p);
+    }
+  if (f[2] == NULL)
+    return NULL;
+  const char *lv = level ? level : f[3] ? f[3] : "s0";
+  if (type)
+    return xasprintf ("%.*s:%.*s:%s:%s", (int) l[0], f[0], (int) l[1], f[1], type, lv);
+  return xasprintf ("%.*s:%.*s:%.*s:%s", (int) l[0], f[0], (int) l[1], f[1], (int) l[2], f[2],
+                    lv);
+}
+
+#ifdef HAVE_SELINUX
+/* Is "cA,cB" used by a running process?  Reused pairs would let two
+ * containers read each other's files. */
+static bool
+mcs_in_use (const char *pair)
+{
+  DIR *d = opendir ("/proc");
+  struct dirent *de;
+  bool used = false;
+  if (d == NULL)
+    return false;
+  while (!used && (de = readdir (d)) != NULL)
+    {
+      if (!isdigit ((unsigned char) de->d_name[0]))
+        continue;
+      char *con = NULL;
+      if (getpidcon ((pid_t) atoi (de->d_name), &con) == 0 && con)
+        {
+          const char *lv = strrchr (con, ':');
+          used = lv && strcmp (lv + 1, pair) == 0;
+          freecon (con);
+        }
+    }
+  closedir (d);
+  return used;
+}
+#endif
+
+int
+ocigate_selinux_labels (const char *type, char **ret_process, char **ret_mount,
+                        ocigate_error_t *err)
+{
+#ifdef HAVE_SELINUX
+  const char *path = selinux_lxc_contexts_path ();
+  cleanup_free char *text = NULL;
+  size_t len;
+  cleanup_free char *proc = NULL;
+  cleanup_free char *file = NULL;
+  if (path == NULL)
+    return ocigate_make_error (err, 0, "selinux: no container contexts file on this host");
+  if (ocigate_read_file (path, 1 << 20, &text, &len, err) < 0)
+    return ocigate_error_prefix (err, "selinux");
+  if (ocigate_selinux_parse_lxc_contexts (text, &proc, &file) < 0)
+    return ocigate_make_error (err, 0, "selinux: `%s` names no process context", path);
+  for (int attempt = 0; attempt < 64; attempt++)
+    {
+      uint32_t r[2];
+      if (getrandom (r, sizeof (r), 0) != sizeof (r))
+        return ocigate_make_error (err, errno, "selinux: getrandom");
+      unsigned a = r[0] % 1024, b = r[1] % 1024;
+      if (a == b)
+        continue;
+      char level[64];
+      snprintf (level, sizeof (level), "s0:c%u,c%u", a < b ? a : b, a < b ? b : a);
+      if (mcs_in_use (level + 3))
+        continue;
+      *ret_process = ocigate_selinux_with_level (proc, type, level);
+      *ret_mount = file ? ocigate_selinux_with_level (file, NULL, level) : NULL;
+      if (*ret_process == NULL)
+        return ocigate_make_error (err, 0, "selinux: malformed context \"%s\"", proc);
+      return 0;
+    }
+  return ocigate_make_error (err, 0, "selinux: no unused MCS pair found");
+#else
+  return ocigate_make_error (err, 0, "selinux: ocigate was built without SELinux support");
+#endif
+}
+
+int
+ocigate_selinux_check_context (const char *ctx)
+{
+#ifdef HAVE_SELINUX
+  return security_check_context (ctx) == 0 ? 0 : -1;
+#else
+  return -1;
+#endif
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ocigate/util.h"
+
+static void
+oom (void)
+{
+  fputs ("ocigate: out of memory\n", stderr);
+  abort ();
+}
+
+void *
+xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xzalloc (size_t n)
+{
+  void *p = calloc (1, n ? n : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (p == NULL)
+    oom ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r = strdup (s);
+  if (r == NULL)
+    oom ();
+  return r;
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  char *r = xmalloc (n + 1);
+  memcpy (r, s, n);
+  r[n] = '\0';
+  return r;
+}
+
+static char *
+xvasprintf (const char *fmt, va_list ap)
+{
+  char *r;
+  if (vasprintf (&r, fmt, ap) < 0)
+    oom ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *r = xvasprintf (fmt, ap);
+  va_end (ap);
+  return r;
+}
+
+int
+ocigate_make_error (ocigate_error_t *err, int status, const char *fmt, ...)
+{
+  va_list ap;
+  if (err == NULL)
+    return -1;
+  ocigate_error_free (err);
+  *err = xzalloc (sizeof (**err));
+  (*err)->status = status;
+  va_start (ap, fmt);
+  char *m = xvasprintf (fmt, ap);
+  va_end (ap);
+  if (status > 0)
+    {
+      (*err)->msg = xasprintf ("%s: %s", m, strerror (status));
+      free (m);
+    }
+  else
+    (*err)->msg = m;
+  return -1;
+}
+
+int
+ocigate_error_prefix (ocigate_error_t *err, const char *fmt, ...)
+{
+  va_list ap;
+  if (err == NULL || *err == NULL)
+    return -1;
+  va_start (ap, fmt);
+  char *p = xvasprintf (fmt, ap);
+  va_end (ap);
+  char *m = xasprintf ("%s: %s", p, (*err)->msg);
+  free (p);
+  free ((*err)->msg);
+  (*err)->msg = m;
+  return -1;
+}
+
+void
+ocigate_error_free (ocigate_error_t *err)
+{
+  if (err == NULL || *err == NULL)
+    return;
+  free ((*err)->msg);
+  free (*err);
+  *err = NULL;
+}
+
+void
+strbuf_append (strbuf_t *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap)
+    {
+      size_t cap = b->cap ? b->cap * 2 : 256;
+      while (cap < b->len + n + 1)
+        cap *= 2;
+      b->s = xrealloc (b->s, cap);
+      b->cap = cap;
+    }
+  memcpy (b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+void
+strbuf_puts (strbuf_t *b, const char *s)
+{
+  strbuf_append (b, s, strlen (s));
+}
+
+void
+strbuf_printf (strbuf_t *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *s = xvasprintf (fmt, ap);
+  va_end (ap);
+  strbuf_puts (b, s);
+  free (s);
+}
+
+char *
+strbuf_steal (strbuf_t *b)
+{
+  char *s = b->s ? b->s : xstrdup ("");
+  b->s = NULL;
+  b->len = b->cap = 0;
+  return s;
+}
+
+bool
+str_has_prefix (const char *s, const char *prefix)
+{
+  return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+int
+ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                   ocigate_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+  bool is_stdin = strcmp (path, "-") == 0;
+
+  if (is_stdin)
+    fd = dup (STDIN_FILENO);
+  else
+    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
+  if (S_ISREG (st.st_mode) && (uintmax_t) st.st_size > max_bytes)
+    return ocigate_make_error (err, 0, "`%s`: file is %jd bytes, larger than the limit of %zu",
+                               path, (intmax_t) st.st_size, max_bytes);
+
+  size_t cap = S_ISREG (st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+  size_t len = 0;
+  cleanup_free char *buf = xmalloc (cap);
+  for (;;)
+    {
+      if (len + 1 >= cap)
+        {
+          if (cap > max_bytes + 1)
+            return ocigate_make_error (err, 0, "`%s`: larger than the limit of %zu bytes", path,
+                                       max_bytes);
+          cap *= 2;
+          buf = xrealloc (buf, cap);
+        }
+      ssize_t r = read (fd, buf + len, cap - len - 1);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ocigate_make_error (err, errno, "cannot read `%s`", path);
+        }
+      if (r == 0)
+        break;
+      len += (size_t) r;
+    }
+  if (len > max_bytes)
+    return ocigate_make_error (err, 0, "`%s`: larger than the limit of %zu bytes", path,
+                               max_bytes);
+  buf[len] = '\0';
+  *ret_buf = steal_pointer (&buf);
+  *ret_len = len;
+  return 0;
+}
+
+static int
+write_all (int fd, const char *data, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t w = write (fd, data, len);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      data += w;
+      len -= (size_t) w;
+    }
+  return 0;
+}
+
+int
+ocigate_write_file_atomic (const char *path, const char *data, size_t len, int mode,
+                           ocigate_error_t *err)
+{
+  cleanup_free char *dircopy = xstrdup (path);
+  const char *dir = dirname (dircopy);
+  cleanup_free char *tmp = NULL;
+  cleanup_close int fd = -1;
+  cleanup_close int dfd = -1;
+
+  /* O_EXCL on a name unique to this process: two concurrent writers never
+   * share a temp file, and a stale one from a killed process is never
+   * reused. */
+  for (int attempt = 0; fd < 0 && attempt < 100; attempt++)
+    {
+      free (tmp);
+      tmp = xasprintf ("%s.ocigate-%ld-%d.tmp", path, (long) getpid (), attempt);
+      fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+      if (fd < 0 && errno != EEXIST)
+        return ocigate_make_error (err, errno, "cannot create `%s`", tmp);
+    }
+  if (fd < 0)
+    return ocigate_make_error (err, EEXIST, "cannot create a temporary file beside `%s`", path);
+  /* The umask must not weaken or strengthen the original mode. */
+  if (fchmod (fd, mode & 07777) < 0 || write_all (fd, data, len) < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return ocigate_make_error (err, e, "cannot write `%s`", tmp);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return ocigate_make_error (err, e, "cannot rename `%s` to `%s`", tmp, path);
+    }
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync (dfd) < 0)
+    return ocigate_make_error (err, errno, "cannot sync directory `%s`", dir);
+  return 0;
+}
+
+char *
+ocigate_path_normalize (const char *path)
+{
+  size_t n = strlen (path);
+  char *out = xmalloc (n + 2);
+  size_t o = 0;
+  bool abs = path[0] == '/';
+  const char *p = path;
+
+  if (abs)
+    out[o++] = '/';
+  while (*p)
+    {
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      const char *e = strchr (p, '/');
+      size_t l = e ? (size_t) (e - p) : strlen (p);
+      if (l == 1 && p[0] == '.')
+        ;
+      else if (l == 2 && p[0] == '.' && p[1] == '.')
+        {
+          /* Pop one component; an absolute path never climbs above '/'. */
+          size_t floor = abs ? 1 : 0;
+          if (o > floor)
+            {
+              while (o > floor && out[o - 1] != '/')
+                o--;
+              if (o > floor)
+                o--;
+            }
+          else if (!abs)
+            {
+              memcpy (out + o, "../", 3);
+              o += 3;
+              floor = o;
+            }
+        }
+      else
+        {
+          if (o > 0 && out[o - 1] != '/')
+            out[o++] = '/';
+          memcpy (out + o, p, l);
+          o += l;
+        }
+      p += l;
+    }
+  if (o > 1 && out[o - 1] == '/')
+    o--;
+  if (o == 0)
+    out[o++] = '.';
+  out[o] = '\0';
+  return out;
+}
+
+bool
+ocigate_path_has_prefix (const char *path, const char *prefix)
+{
+  size_t n = strlen (prefix);
+  if (strcmp (prefix, "/") == 0)
+    return path[0] == '/';
+  return strncmp (path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
