@@ -131,6 +131,9 @@ ptrf (const char *fmt, ...)
   return r;
 }
 
+static void vfinding (struct eval *e, ocigate_action_t action, const char *pointer,
+                      const char *fmt, va_list ap) __attribute__ ((format (printf, 4, 0)));
+
 static void
 vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
           va_list ap)

@@ -63,6 +63,8 @@ xstrndup (const char *s, size_t n)
   return r;
 }
 
+static char *xvasprintf (const char *fmt, va_list ap) __attribute__ ((format (printf, 1, 0)));
+
 static char *
 xvasprintf (const char *fmt, va_list ap)
 {
