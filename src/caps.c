@@ -14,7 +14,20 @@
 /* Upper-case "CAP_X" names of every capability libcap knows, by number;
  * built once from cap_to_name so a newer libcap brings new names. */
 static char *names[MAX_CAPS];
+/* The same names sorted, for bsearch on the hot path. */
+static struct cap_entry
+{
+  const char *name;
+  int cap;
+} sorted[MAX_CAPS];
+static size_t n_sorted;
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static int
+entry_cmp (const void *a, const void *b)
+{
+  return strcmp (((const struct cap_entry *) a)->name, ((const struct cap_entry *) b)->name);
+}
 
 static void
 build_names (void)
@@ -32,7 +45,10 @@ build_names (void)
             *p = (char) toupper ((unsigned char) *p);
         }
       cap_free (n);
+      if (names[c])
+        sorted[n_sorted++] = (struct cap_entry){ names[c], c };
     }
+  qsort (sorted, n_sorted, sizeof (*sorted), entry_cmp);
 }
 
 int
@@ -44,10 +60,9 @@ ocigate_cap_from_name (const char *name)
   /* Exactly CAP_ and the upper-case name: runc maps names through its own
    * table and rejects others, so "cap_sys_admin", "SYS_ADMIN" or "CAP_21"
    * are not what they seem. */
-  for (int c = 0; c < MAX_CAPS; c++)
-    if (names[c] && strcmp (names[c], name) == 0)
-      return c;
-  return -1;
+  struct cap_entry key = { name, 0 };
+  const struct cap_entry *hit = bsearch (&key, sorted, n_sorted, sizeof (*sorted), entry_cmp);
+  return hit ? hit->cap : -1;
 }
 
 const char *

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -366,96 +367,155 @@ type_ok (const ocigate_json_t *n, enum field_type t, const char **want)
   return false;
 }
 
-static int
-check_field (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node, const char *path,
-             const struct field *f, strbuf_t *ptr, ocigate_error_t *err)
+/* The path walked so far, kept as segments so the JSON pointer string is
+ * only built for an error message. */
+struct seg
 {
-  if (*path == '\0')
-    {
-      const char *want;
-      if (type_ok (node, f->type, &want))
-        return 0;
-      unsigned line, col;
-      ocigate_doc_position (doc, node->offset, &line, &col);
-      return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s",
-                                 name, line, col, ptr->s, want, oj_type_name (node->type),
-                                 node->type == OJ_NUMBER ? " " : "",
-                                 node->type == OJ_NUMBER ? (int) node->u.str.len : 0,
-                                 node->type == OJ_NUMBER ? node->u.str.s : "");
-    }
-  const char *slash = strchr (path, '/');
-  size_t l = slash ? (size_t) (slash - path) : strlen (path);
-  const char *rest = slash ? slash + 1 : path + l;
-  size_t mark = ptr->len;
+  const char *key; /* NULL: array index */
+  size_t index;
+};
 
-  if (l == 1 && path[0] == '*')
+static char *
+pointer_of (const char *prefix, const struct seg *segs, size_t n)
+{
+  strbuf_t b = { 0 };
+  strbuf_puts (&b, prefix);
+  for (size_t i = 0; i < n; i++)
     {
-      if (node->type == OJ_ARRAY)
-        for (size_t i = 0; i < node->u.arr.n; i++)
-          {
-            strbuf_printf (ptr, "/%zu", i);
-            if (check_field (doc, name, node->u.arr.v[i], rest, f, ptr, err) < 0)
-              return -1;
-            ptr->len = mark;
-            ptr->s[mark] = '\0';
-          }
-      else if (node->type == OJ_OBJECT)
-        for (size_t i = 0; i < node->u.obj.n; i++)
-          {
-            ocigate_pointer_append (ptr, node->u.obj.m[i].key);
-            if (check_field (doc, name, node->u.obj.m[i].val, rest, f, ptr, err) < 0)
-              return -1;
-            ptr->len = mark;
-            ptr->s[mark] = '\0';
-          }
-      return 0;
+      if (segs[i].key)
+        ocigate_pointer_append (&b, segs[i].key);
+      else
+        strbuf_printf (&b, "/%zu", segs[i].index);
     }
-  if (node->type != OJ_OBJECT)
-    return 0; /* the parent's own entry reports the wrong type */
-  char key[64];
-  if (l >= sizeof (key))
-    return 0;
-  memcpy (key, path, l);
-  key[l] = '\0';
-  ocigate_json_t *child = oj_get (node, key);
-  ocigate_pointer_append (ptr, key);
-  if (child == NULL)
+  return strbuf_steal (&b);
+}
+
+/* The flat tables above compiled once into a tree, so one walk over the
+ * document checks every field (each document node is visited once per
+ * schema node that names it). */
+struct snode
+{
+  const char *key; /* "*": every array element or object member */
+  const struct field *f; /* type check here, or NULL */
+  struct snode *child, *next;
+};
+
+static struct snode *
+schema_compile (const struct field *fields, size_t n)
+{
+  struct snode *root = xzalloc (sizeof (*root));
+  for (size_t i = 0; i < n; i++)
     {
-      if (f->required && *rest == '\0')
+      struct snode *cur = root;
+      const char *p = fields[i].path;
+      while (*p)
         {
-          unsigned line, col;
-          ocigate_doc_position (doc, node->offset, &line, &col);
-          return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: required field missing",
-                                     name, line, col, ptr->s);
+          size_t l = strcspn (p, "/");
+          struct snode *c = cur->child, *last = NULL;
+          for (; c; last = c, c = c->next)
+            if (strlen (c->key) == l && strncmp (c->key, p, l) == 0)
+              break;
+          if (c == NULL)
+            {
+              c = xzalloc (sizeof (*c));
+              c->key = xstrndup (p, l);
+              if (last)
+                last->next = c;
+              else
+                cur->child = c;
+            }
+          cur = c;
+          p += l + (p[l] == '/');
         }
-      ptr->len = mark;
-      ptr->s[mark] = '\0';
-      return 0;
+      cur->f = &fields[i];
     }
-  int r = check_field (doc, name, child, rest, f, ptr, err);
-  ptr->len = mark;
-  ptr->s[mark] = '\0';
-  return r;
+  return root;
+}
+
+static struct snode *config_schema, *process_schema;
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+
+static void
+schema_init (void)
+{
+  config_schema = schema_compile (config_fields, ARRAY_SIZE (config_fields));
+  process_schema = schema_compile (process_fields, ARRAY_SIZE (process_fields));
+}
+
+struct field_walk
+{
+  ocigate_doc_t *doc;
+  const char *name, *prefix;
+  struct seg segs[16];
+  size_t depth;
+};
+
+static int
+walk_error (struct field_walk *w, const ocigate_json_t *at, const char *fmt, const char *want,
+            ocigate_error_t *err)
+{
+  unsigned line, col;
+  cleanup_free char *ptr = pointer_of (w->prefix, w->segs, w->depth);
+  ocigate_doc_position (w->doc, at->offset, &line, &col);
+  if (want == NULL)
+    return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: %s", w->name, line, col,
+                               ptr, fmt);
+  return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s",
+                             w->name, line, col, ptr, want, oj_type_name (at->type),
+                             at->type == OJ_NUMBER ? " " : "",
+                             at->type == OJ_NUMBER ? (int) at->u.str.len : 0,
+                             at->type == OJ_NUMBER ? at->u.str.s : "");
+}
+
+static int
+walk_schema (struct field_walk *w, const struct snode *s, const ocigate_json_t *node,
+             ocigate_error_t *err)
+{
+  const char *want;
+  if (s->f && !type_ok (node, s->f->type, &want))
+    return walk_error (w, node, NULL, want, err);
+  if (s->child == NULL || w->depth >= ARRAY_SIZE (w->segs))
+    return 0;
+  for (const struct snode *c = s->child; c; c = c->next)
+    {
+      size_t d = w->depth++;
+      if (c->key[0] == '*')
+        {
+          if (node->type == OJ_ARRAY)
+            for (size_t i = 0; i < node->u.arr.n; i++)
+              {
+                w->segs[d] = (struct seg){ NULL, i };
+                if (walk_schema (w, c, node->u.arr.v[i], err) < 0)
+                  return -1;
+              }
+          else if (node->type == OJ_OBJECT)
+            for (size_t i = 0; i < node->u.obj.n; i++)
+              {
+                w->segs[d] = (struct seg){ node->u.obj.m[i].key, 0 };
+                if (walk_schema (w, c, node->u.obj.m[i].val, err) < 0)
+                  return -1;
+              }
+        }
+      else if (node->type == OJ_OBJECT)
+        {
+          const ocigate_json_t *v = oj_get (node, c->key);
+          w->segs[d] = (struct seg){ c->key, 0 };
+          if (v == NULL && c->f && c->f->required)
+            return walk_error (w, node, "required field missing", NULL, err);
+          if (v && walk_schema (w, c, v, err) < 0)
+            return -1;
+        }
+      w->depth = d;
+    }
+  return 0;
 }
 
 static int
 check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node,
-              const char *prefix, const struct field *fields, size_t n, ocigate_error_t *err)
+              const char *prefix, const struct snode *schema, ocigate_error_t *err)
 {
-  strbuf_t ptr = { 0 };
-  strbuf_puts (&ptr, prefix);
-  for (size_t i = 0; i < n; i++)
-    {
-      ptr.len = strlen (prefix);
-      ptr.s[ptr.len] = '\0';
-      if (check_field (doc, name, node, fields[i].path, &fields[i], &ptr, err) < 0)
-        {
-          free (ptr.s);
-          return -1;
-        }
-    }
-  free (ptr.s);
-  return 0;
+  struct field_walk w = { .doc = doc, .name = name, .prefix = prefix };
+  return walk_schema (&w, schema, node, err);
 }
 
 static ocigate_doc_t *
@@ -491,11 +551,10 @@ ocigate_config_parse (const char *buf, size_t len, const ocigate_policy_t *pol, 
     return NULL;
   ocigate_json_t *root = ocigate_doc_root (doc);
   ocigate_json_t *proc = oj_get (root, "process");
-  if (check_fields (doc, name, root, "", config_fields, ARRAY_SIZE (config_fields), err) < 0
+  pthread_once (&schema_once, schema_init);
+  if (check_fields (doc, name, root, "", config_schema, err) < 0
       || (proc && proc->type == OJ_OBJECT
-          && check_fields (doc, name, proc, "/process", process_fields,
-                           ARRAY_SIZE (process_fields), err)
-                 < 0))
+          && check_fields (doc, name, proc, "/process", process_schema, err) < 0))
     {
       ocigate_doc_free (doc);
       return NULL;
@@ -510,9 +569,8 @@ ocigate_process_parse (const char *buf, size_t len, const ocigate_policy_t *pol,
   ocigate_doc_t *doc = parse_object (buf, len, pol, name, err);
   if (doc == NULL)
     return NULL;
-  if (check_fields (doc, name, ocigate_doc_root (doc), "", process_fields,
-                    ARRAY_SIZE (process_fields), err)
-      < 0)
+  pthread_once (&schema_once, schema_init);
+  if (check_fields (doc, name, ocigate_doc_root (doc), "", process_schema, err) < 0)
     {
       ocigate_doc_free (doc);
       return NULL;
