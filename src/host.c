@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef HAVE_APPARMOR
 #include <sys/apparmor.h>
@@ -34,10 +35,44 @@ real_apparmor_enabled (void)
 #endif
 }
 
+/* The kernel lists every loaded profile on a line of its own, "NAME (MODE)",
+ * MODE being enforce, complain, kill, unconfined, ...  A profile loaded in
+ * any mode counts (complain is how operators roll a profile out).  NAME may
+ * contain spaces and parentheses, so it is everything before the last " (";
+ * a namespaced profile is listed as ":NS:NAME" and matches only that. */
+int
+ocigate_apparmor_profile_listed (const char *profiles_path, const char *profile)
+{
+  FILE *f = fopen (profiles_path, "re");
+  if (f == NULL)
+    return -1;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int found = 0;
+  while (!found && (n = getline (&line, &cap, f)) >= 0)
+    {
+      if (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+      if (n < 4 || line[n - 1] != ')')
+        continue;
+      char *open = NULL;
+      for (char *p = line; (p = strstr (p, " (")) != NULL; p++)
+        open = p;
+      if (open == NULL || open == line)
+        continue;
+      *open = '\0';
+      found = strcmp (line, profile) == 0;
+    }
+  int rerr = ferror (f);
+  free (line);
+  fclose (f);
+  return found ? 1 : rerr ? -1 : 0;
+}
+
 static int
 real_apparmor_profile_loaded (const char *profile)
 {
-  /* The kernel lists loaded profiles as "name (mode)" lines. */
   char *fs = NULL;
 #ifdef HAVE_APPARMOR
   if (aa_find_mountpoint (&fs) < 0)
@@ -47,20 +82,7 @@ real_apparmor_profile_loaded (const char *profile)
 #endif
   cleanup_free char *path = xasprintf ("%s/profiles", fs);
   free (fs);
-  FILE *f = fopen (path, "re");
-  if (f == NULL)
-    return -1;
-  char line[4096];
-  size_t l = strlen (profile);
-  int found = 0;
-  while (fgets (line, sizeof (line), f))
-    if (strncmp (line, profile, l) == 0 && line[l] == ' ')
-      {
-        found = 1;
-        break;
-      }
-  fclose (f);
-  return found;
+  return ocigate_apparmor_profile_listed (path, profile);
 }
 
 static bool

@@ -43,7 +43,7 @@ ocigate_selinux_parse_lxc_contexts (const char *text, char **ret_process, char *
       char q = *line == '"' ? '"' : 0;
       if (q)
         line++;
-      size_t l = strcspn (line, q ? "\"\n" : " \t\n");
+      size_t l = strcspn (line, q ? "\"\r\n" : " \t\r\n");
       if (*dst == NULL && l > 0)
         *dst = xstrndup (line, l);
     }
@@ -106,6 +106,72 @@ mcs_in_use (const char *pair)
 }
 #endif
 
+/* Pick "s0:cA,cB" with A < B < 1024 from rnd's numbers, skipping pairs
+ * in_use reports.  0 on success, -1 when 64 draws found no free pair,
+ * -2 when rnd fails (errno set). */
+int
+ocigate_selinux_pick_level (int (*rnd) (uint32_t r[2], void *arg),
+                            bool (*in_use) (const char *pair, void *arg), void *arg, char *level,
+                            size_t len)
+{
+  for (int attempt = 0; attempt < 64; attempt++)
+    {
+      uint32_t r[2];
+      if (rnd (r, arg) < 0)
+        return -2;
+      unsigned a = r[0] % 1024, b = r[1] % 1024;
+      if (a == b)
+        continue;
+      snprintf (level, len, "s0:c%u,c%u", a < b ? a : b, a < b ? b : a);
+      if (in_use && in_use (level + 3, arg))
+        continue;
+      return 0;
+    }
+  return -1;
+}
+
+int
+ocigate_selinux_labels_from (const char *lxc_contexts, const char *name, const char *type,
+                             int (*rnd) (uint32_t r[2], void *arg),
+                             bool (*in_use) (const char *pair, void *arg), void *arg,
+                             char **ret_process, char **ret_mount, ocigate_error_t *err)
+{
+  cleanup_free char *proc = NULL;
+  cleanup_free char *file = NULL;
+  char level[64];
+  *ret_process = *ret_mount = NULL;
+  if (ocigate_selinux_parse_lxc_contexts (lxc_contexts, &proc, &file) < 0)
+    return ocigate_make_error (err, 0, "selinux: `%s` names no process context", name);
+  switch (ocigate_selinux_pick_level (rnd, in_use, arg, level, sizeof (level)))
+    {
+    case -2:
+      return ocigate_make_error (err, errno, "selinux: getrandom");
+    case -1:
+      return ocigate_make_error (err, 0, "selinux: no unused MCS pair found");
+    }
+  *ret_process = ocigate_selinux_with_level (proc, type, level);
+  if (*ret_process == NULL)
+    return ocigate_make_error (err, 0, "selinux: malformed context \"%s\" in `%s`", proc, name);
+  *ret_mount = file ? ocigate_selinux_with_level (file, NULL, level) : NULL;
+  return 0;
+}
+
+#ifdef HAVE_SELINUX
+static int
+real_random (uint32_t r[2], void *arg)
+{
+  (void) arg;
+  return getrandom (r, 2 * sizeof (uint32_t), 0) == 2 * sizeof (uint32_t) ? 0 : -1;
+}
+
+static bool
+real_in_use (const char *pair, void *arg)
+{
+  (void) arg;
+  return mcs_in_use (pair);
+}
+#endif
+
 int
 ocigate_selinux_labels (const char *type, char **ret_process, char **ret_mount,
                         ocigate_error_t *err)
@@ -114,34 +180,15 @@ ocigate_selinux_labels (const char *type, char **ret_process, char **ret_mount,
   const char *path = selinux_lxc_contexts_path ();
   cleanup_free char *text = NULL;
   size_t len;
-  cleanup_free char *proc = NULL;
-  cleanup_free char *file = NULL;
   if (path == NULL)
     return ocigate_make_error (err, 0, "selinux: no container contexts file on this host");
   if (ocigate_read_file (path, 1 << 20, &text, &len, err) < 0)
     return ocigate_error_prefix (err, "selinux");
-  if (ocigate_selinux_parse_lxc_contexts (text, &proc, &file) < 0)
-    return ocigate_make_error (err, 0, "selinux: `%s` names no process context", path);
-  for (int attempt = 0; attempt < 64; attempt++)
-    {
-      uint32_t r[2];
-      if (getrandom (r, sizeof (r), 0) != sizeof (r))
-        return ocigate_make_error (err, errno, "selinux: getrandom");
-      unsigned a = r[0] % 1024, b = r[1] % 1024;
-      if (a == b)
-        continue;
-      char level[64];
-      snprintf (level, sizeof (level), "s0:c%u,c%u", a < b ? a : b, a < b ? b : a);
-      if (mcs_in_use (level + 3))
-        continue;
-      *ret_process = ocigate_selinux_with_level (proc, type, level);
-      *ret_mount = file ? ocigate_selinux_with_level (file, NULL, level) : NULL;
-      if (*ret_process == NULL)
-        return ocigate_make_error (err, 0, "selinux: malformed context \"%s\"", proc);
-      return 0;
-    }
-  return ocigate_make_error (err, 0, "selinux: no unused MCS pair found");
+  return ocigate_selinux_labels_from (text, path, type, real_random, real_in_use, NULL,
+                                      ret_process, ret_mount, err);
 #else
+  (void) type;
+  *ret_process = *ret_mount = NULL;
   return ocigate_make_error (err, 0, "selinux: ocigate was built without SELinux support");
 #endif
 }
