@@ -44,4 +44,46 @@ else
 	echo "not ok - profile is named ocigate-default"
 	fail=1
 fi
+# The rules profiles/README.md promises (what the engines' defaults deny).
+# A rule that is missing, or an allow rule that would undo one, fails.
+need() { # need DESCRIPTION FIXED-STRING
+	if grep -qxF "  $2" "$profile"; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1: no line \"$2\""
+		fail=1
+	fi
+}
+need "deny mount" 'deny mount,'
+need "deny writes to files directly in /proc" 'deny @{PROC}/* w,'
+need "deny writes below /proc other than /proc/<pid> and /proc/sys" \
+	'deny @{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/** w,'
+need "deny writes to /proc/sys outside kernel/" 'deny @{PROC}/sys/[^k]** w,'
+need "deny writes to /proc/sys/kernel except shm*" 'deny @{PROC}/sys/kernel/{?,??,[^s]**,s[^h]**,sh[^m]**} w,'
+need "deny /proc/sysrq-trigger" 'deny @{PROC}/sysrq-trigger rwklx,'
+need "deny /proc/kcore" 'deny @{PROC}/kcore rwklx,'
+for r in '/sys/[^f]*/**' '/sys/f[^s]*/**' '/sys/fs/[^c]*/**' '/sys/fs/c[^g]*/**' '/sys/fs/cg[^r]*/**'; do
+	need "deny writes to $r (all of /sys but the cgroup tree)" "deny $r wklx,"
+done
+need "deny /sys/firmware" 'deny /sys/firmware/** rwklx,'
+need "deny /sys/kernel/security" 'deny /sys/kernel/security/** rwklx,'
+need "deny /sys/devices/virtual/powercap" 'deny /sys/devices/virtual/powercap/** rwklx,'
+need "ptrace only within the profile" 'ptrace (trace,read,tracedby,readby) peer=ocigate-default,'
+need "signals from unconfined (the runtime, the host)" 'signal (receive) peer=unconfined,'
+need "signals within the profile" 'signal (send,receive) peer=ocigate-default,'
+if grep -qE '^[[:space:]]*(ptrace|signal|mount|pivot_root|change_profile)[[:space:]]*,' "$profile"; then
+	echo "not ok - no unrestricted ptrace/signal/mount/pivot_root/change_profile grant"
+	fail=1
+else
+	echo "ok - no unrestricted ptrace/signal/mount/pivot_root/change_profile grant"
+fi
+# The binary embeds this very file (`ocigate profile apparmor`).
+if [ -n "${OCIGATE:-}" ] && [ -x "$OCIGATE" ] && [ "$#" = 0 ]; then
+	if "$OCIGATE" profile apparmor | cmp -s - "$profile"; then
+		echo "ok - ocigate profile apparmor prints this file"
+	else
+		echo "not ok - ocigate profile apparmor prints this file"
+		fail=1
+	fi
+fi
 exit $fail
