@@ -11,7 +11,8 @@
 # directory; TIMEOUT bounds each container run (default 120 s).  Containers
 # get a private `runc --root` and are deleted on exit.
 # Prints one "ok"/"not ok" line per scenario (the container's output
-# follows, indented); exits 0 only if every scenario behaved as expected.
+# follows, indented); exits 0 only if every scenario behaved as expected,
+# 77 (skip) when not root or a tool is missing, 2 when the setup fails.
 
 # shellcheck disable=SC2016  # jq programs are single-quoted on purpose
 
@@ -39,10 +40,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 die() { echo "Bail out! $*"; exit 2; }
+skip() { echo "SKIP: $*"; exit 77; }
 
-[ "$(id -u)" = 0 ] || die "needs root"
-command -v "$RUNC" >/dev/null || die "no $RUNC"
-[ -x "$BUSYBOX" ] || die "no $BUSYBOX (install busybox-static)"
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v "$RUNC" >/dev/null || skip "no $RUNC"
+command -v jq >/dev/null || skip "no jq"
+[ -x "$BUSYBOX" ] || skip "no $BUSYBOX (install busybox-static)"
 jq -e . "$profile" >/dev/null || die "cannot read $profile"
 
 # --- rootfs: busybox + applet links, the probe and the workload script
