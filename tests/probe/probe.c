@@ -26,6 +26,13 @@
  *       One line per item, "OK name" or "FAIL name errno=N (text)".
  *       Exit 0 only if all are OK.
  *
+ *   probe traced [--errno N]
+ *       unshare(CLONE_NEWUSER) in a child traced with PTRACE_O_TRACESECCOMP,
+ *       the tracer resuming every seccomp stop: what a profile's
+ *       SCMP_ACT_TRACE is worth inside a container that may ptrace its own
+ *       children.  One BLOCKED/ALLOWED line as for `blocked`; exit 0 only if
+ *       BLOCKED (SKIP and exit 0 when ptrace itself is refused).
+ *
  *   probe list        print the names of the `blocked` attempts
  *   probe true        exit 0 (used by `allowed` as a posix_spawn target)
  *
@@ -53,6 +60,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/quota.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -446,6 +454,98 @@ static int cmd_blocked(int argc, char **argv)
 	return failed;
 }
 
+/* ----------------------------------------------------------------- traced */
+
+static int cmd_traced(int argc, char **argv)
+{
+	const char *env;
+	int want = 1, status, pfd[2], stops = 0;
+	struct result r = { 0, 0 };
+	pid_t pid;
+	ssize_t got;
+
+	if ((env = getenv("PROBE_ERRNO")) != NULL && *env != '\0')
+		want = parse_int(env, "PROBE_ERRNO");
+	if (argc >= 2 && strcmp(argv[0], "--errno") == 0)
+		want = parse_int(argv[1], "--errno");
+	else if (argc > 0) {
+		fprintf(stderr, "probe: traced: unknown option %s\n", argv[0]);
+		return 2;
+	}
+	print_status_header();
+	if (pipe(pfd) != 0) {
+		perror("probe: pipe");
+		return 2;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("probe: fork");
+		return 2;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) {
+			r.ret = SKIPPED;
+			r.err = errno;
+		} else {
+			raise(SIGSTOP);
+			errno = 0;
+			r.ret = syscall(SYS_unshare, CLONE_NEWUSER);
+			r.err = errno;
+		}
+		if (write(pfd[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(3);
+		_exit(0);
+	}
+	close(pfd[1]);
+	for (;;) {
+		int sig = 0;
+
+		if (waitpid(pid, &status, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("probe: waitpid");
+			return 2;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (!WIFSTOPPED(status))
+			continue;
+		if (WSTOPSIG(status) == SIGSTOP && stops == 0)
+			/* the child's raise(SIGSTOP): start tracing seccomp */
+			ptrace(PTRACE_SETOPTIONS, pid, NULL,
+			       (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL));
+		else if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8)))
+			printf("# seccomp stop %d: resumed by the tracer\n", stops);
+		else
+			sig = WSTOPSIG(status);
+		stops++;
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	}
+	got = read(pfd[0], &r, sizeof(r));
+	close(pfd[0]);
+	if (got != (ssize_t)sizeof(r)) {
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+			printf("BLOCKED unshare(CLONE_NEWUSER) signal=%d (traced)\n", WTERMSIG(status));
+			return 0;
+		}
+		printf("ALLOWED unshare(CLONE_NEWUSER) ret=? errno=? (child status %#x, traced)\n", status);
+		return 1;
+	}
+	if (r.ret == SKIPPED) {
+		printf("SKIP unshare(CLONE_NEWUSER) ptrace(PTRACE_TRACEME) failed errno=%d (%s)\n",
+		       r.err, strerror(r.err));
+		return 0;
+	}
+	if (r.ret < 0 && r.err == want) {
+		printf("BLOCKED unshare(CLONE_NEWUSER) errno=%d (traced)\n", r.err);
+		return 0;
+	}
+	printf("ALLOWED unshare(CLONE_NEWUSER) ret=%ld errno=%d (%s, traced)\n", r.ret,
+	       r.ret < 0 ? r.err : 0, r.ret < 0 ? strerror(r.err) : "success");
+	return 1;
+}
+
 /* ---------------------------------------------------------------- allowed */
 
 static int nfail;
@@ -760,6 +860,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: probe blocked [--errno N] [--clone3-errno N] [NAME...]\n"
 		   "       probe allowed [DIR]\n"
+		   "       probe traced [--errno N]\n"
 		   "       probe list | true\n");
 }
 
@@ -776,6 +877,8 @@ int main(int argc, char **argv)
 		return cmd_blocked(argc - 2, argv + 2);
 	if (strcmp(argv[1], "allowed") == 0)
 		return cmd_allowed(argc - 2, argv + 2);
+	if (strcmp(argv[1], "traced") == 0)
+		return cmd_traced(argc - 2, argv + 2);
 	if (strcmp(argv[1], "list") == 0) {
 		for (i = 0; i < NDANGEROUS; i++)
 			printf("%s\n", dangerous[i].name);
