@@ -71,6 +71,7 @@ need "deny /sys/devices/virtual/powercap" 'deny /sys/devices/virtual/powercap/**
 need "ptrace only within the profile" 'ptrace (trace,read,tracedby,readby) peer=ocigate-default,'
 need "signals from unconfined (the runtime, the host)" 'signal (receive) peer=unconfined,'
 need "signals within the profile" 'signal (send,receive) peer=ocigate-default,'
+need "site additions from local/ocigate-default (deny rules still win)" 'include if exists <local/ocigate-default>'
 if grep -qE '^[[:space:]]*(ptrace|signal|mount|pivot_root|change_profile)[[:space:]]*,' "$profile"; then
 	echo "not ok - no unrestricted ptrace/signal/mount/pivot_root/change_profile grant"
 	fail=1
