@@ -164,7 +164,11 @@ class Schema:
 class Client:
     def __init__(self, socket, schema, timeout):
         target = socket if "://" in socket else "unix://" + os.path.abspath(socket)
-        self.channel = grpc.insecure_channel(target)
+        # An error's message travels in the trailers; grpc-go (kubelet)
+        # accepts 16 MiB of them, grpc-python only 8 KiB by default and
+        # then reports "Received RST_STREAM" instead of the message.
+        self.channel = grpc.insecure_channel(
+            target, options=[("grpc.max_metadata_size", 16 << 20)])
         self.schema = schema
         self.timeout = timeout
 

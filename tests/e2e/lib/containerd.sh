@@ -281,29 +281,34 @@ containerd_import() {
 }
 
 # PIDs of processes whose command line contains every given word (exact
-# argv elements), excluding ourselves.
+# argv elements), excluding ourselves.  One grep over every cmdline (argv
+# elements are NUL-separated records): a fork per process takes seconds on
+# a busy machine.
 _containerd_pids_with_args() {
-	local p
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
+	local f p files
+	# Expanded here, before grep is forked: grep's own pid is not listed.
+	files=(/proc/[0-9]*/cmdline)
+	grep -lsxzF -- "$1" "${files[@]}" 2>/dev/null | while read -r f; do
+		p=${f#/proc/}
+		p=${p%/cmdline}
 		[ "$p" = $$ ] && continue
-		[ "$p" = "$BASHPID" ] && continue
-		tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF -- "$1" || continue
 		if [ -n "${2:-}" ]; then
-			tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF -- "$2" || continue
+			grep -qsxzF -- "$2" "$f" 2>/dev/null || continue
 		fi
 		echo "$p"
 	done
 }
 
+# PIDs of processes in mount namespace NS ("mnt:[INODE]"), excluding ourselves.
 _containerd_pids_in_mntns() {
-	local p ns=$1
+	local ns=$1 pat files
 	[ -n "$ns" ] || return 0
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		[ "$p" = $$ ] && continue
-		[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "$p"
-	done
+	pat=${ns//[/\\[}
+	pat=${pat//]/\\]}
+	files=(/proc/[0-9]*/ns/mnt)
+	find "${files[@]}" -maxdepth 0 -lname "$pat" 2>/dev/null |
+		cut -d/ -f3 | grep -vx -- "$$"
+	return 0
 }
 
 # Remove runc containers under one runc root (dir of per-container state).

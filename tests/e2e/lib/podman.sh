@@ -78,18 +78,21 @@ podman_cleanup() {
 	local -
 	set +e +u
 	set +o pipefail
-	local w=${PODMAN_WORKDIR:-} p
+	local w=${PODMAN_WORKDIR:-} p f files
 	[ -n "$w" ] || return 0
 	pman rm -af -t 0 >/dev/null 2>&1
 	pman system reset -f >/dev/null 2>&1 || e2e_log "podman system reset failed"
-	# conmon processes of ours (their argv holds paths under WORKDIR).
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
+	# conmon processes of ours (their argv holds paths under WORKDIR).  One
+	# grep over every cmdline, not a fork per process; the list is expanded
+	# before grep is forked, so grep does not find itself.
+	files=(/proc/[0-9]*/cmdline)
+	grep -lsF -- "$w/" "${files[@]}" 2>/dev/null | while read -r f; do
+		p=${f#/proc/}
+		p=${p%/cmdline}
 		[ "$p" = $$ ] && continue
-		if tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | head -n1 | grep -q 'conmon$' &&
-			tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$w/"; then
-			kill -KILL "$p" 2>/dev/null
-		fi
+		case "$(head -zn1 -- "$f" 2>/dev/null | tr -d '\0')" in
+		*conmon) kill -KILL "$p" 2>/dev/null ;;
+		esac
 	done
 	umount_below "$w"
 	# podman leaves /libpod_parent/conmon behind with cgroupfs.
