@@ -47,12 +47,41 @@ ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int
   return false; /* unmapped: the kernel shows it as the overflow id */
 }
 
+/* runc decodes process.user into a struct: a process without "user" runs
+ * as uid 0, gid 0.  A config without a process cannot run at all; judging
+ * it as root keeps it rejected rather than letting another rule's rewrite
+ * create a root process. */
+static bool
+process_id (const ocigate_json_t *proc, const char *key, int64_t *ret)
+{
+  const ocigate_json_t *user = oj_get (proc, "user");
+  *ret = 0;
+  return user == NULL || oj_int (oj_get (user, key), ret);
+}
+
+/* The user object, created (as uid 0, gid 0, what its absence means) if
+ * missing. */
+static ocigate_json_t *
+ensure_user (struct eval *e)
+{
+  ocigate_json_t *proc = eval_process (e);
+  if (proc == NULL)
+    proc = oj_ensure_object (e->doc, e->root, "process");
+  ocigate_json_t *user = oj_get (proc, "user");
+  if (user == NULL)
+    {
+      user = oj_ensure_object (e->doc, proc, "user");
+      oj_set (e->doc, user, "uid", oj_new_int (e->doc, 0));
+      oj_set (e->doc, user, "gid", oj_new_int (e->doc, 0));
+    }
+  return user;
+}
+
 int
 check_root_user (struct eval *e, ocigate_error_t *err)
 {
-  const ocigate_json_t *user = oj_get (eval_process (e), "user");
   int64_t uid;
-  if (!oj_int (oj_get (user, "uid"), &uid) || uid != 0)
+  if (!process_id (eval_process (e), "uid", &uid) || uid != 0)
     return 0;
   if (!ocigate_maps_to_host_root (e->croot, "uidMappings", 0))
     return 0;
@@ -64,7 +93,7 @@ check_root_user (struct eval *e, ocigate_error_t *err)
 int
 fix_root_user (struct eval *e, ocigate_error_t *err)
 {
-  ocigate_json_t *user = oj_get (eval_process (e), "user");
+  ocigate_json_t *user = ensure_user (e);
   int64_t gid = -1;
   oj_int (oj_get (user, "gid"), &gid);
   oj_set (e->doc, user, "uid", oj_new_int (e->doc, e->pol->rewrite_uid));
@@ -79,7 +108,7 @@ check_root_group (struct eval *e, ocigate_error_t *err)
   const ocigate_json_t *user = oj_get (eval_process (e), "user");
   const ocigate_json_t *extra = oj_get (user, "additionalGids");
   int64_t gid;
-  if (oj_int (oj_get (user, "gid"), &gid) && gid == 0
+  if (process_id (eval_process (e), "gid", &gid) && gid == 0
       && ocigate_maps_to_host_root (e->croot, "gidMappings", 0))
     {
       cleanup_free char *p = ptrf ("%s/user/gid", pp (e));
@@ -98,7 +127,7 @@ check_root_group (struct eval *e, ocigate_error_t *err)
 int
 fix_root_group (struct eval *e, ocigate_error_t *err)
 {
-  ocigate_json_t *user = oj_get (eval_process (e), "user");
+  ocigate_json_t *user = ensure_user (e);
   ocigate_json_t *extra = oj_get (user, "additionalGids");
   int64_t gid;
   if (oj_int (oj_get (user, "gid"), &gid) && gid == 0)
