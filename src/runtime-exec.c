@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `exec`: a second way into a running container, vetted on its own.
+ *
+ * Engines build the exec process from their in-memory spec, not from the
+ * config.json ocigate rewrote, and runc takes user, capabilities,
+ * noNewPrivileges and LSM labels from what exec is given.  So:
+ *
+ *  - The container is found with `RUNTIME [--root R] state ID`; its
+ *    bundle's config.json is the ceiling (capabilities, labels), the user
+ *    namespace (is uid 0 host root?) and the Kubernetes identity
+ *    (exemptions) for every judgement below.
+ *
+ *  - --process FILE is judged by the process rules and clamped in place
+ *    (atomic rewrite, same mode) to what the container itself got.
+ *
+ *  - The process flags (--cap, --user, --additional-gids, --apparmor,
+ *    --process-label, --no-new-privs, --cwd) are judged on the process runc
+ *    would build from them: without --process that is the container's own
+ *    process from config.json with the flags applied as runc's getProcess
+ *    applies them (--cap adds to bounding, effective, permitted and
+ *    ambient; --user U[:G] is parsed with Go's Atoi and truncated to 32
+ *    bits, so 4294967296 is root; --no-new-privs=false clears it).  runc
+ *    ignores those flags when --process is given, but another runtime may
+ *    not, so they are judged then too, on top of the clamped file.
+ *    A finding whose action is reject rejects the exec.  One whose action
+ *    is rewrite drops the flags that caused it from argv (every --cap that
+ *    names a refused capability, --user for root, --apparmor and
+ *    --process-label for a label other than the container's), or for
+ *    no-new-privileges replaces any --no-new-privs by one plain
+ *    --no-new-privs after `exec`.  The edited argv is parsed again and
+ *    judged again; what no flag edit can clamp (the container's own
+ *    config breaking the policy, e.g. a container started before the
+ *    policy) is rejected: use --process, or recreate the container.
+ *
+ * Only flags are dropped or added: the exec'd argv differs from the
+ * caller's by exactly those words. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "runtime-internal.h"
+
+#define STATE_MAX (1 << 20)
+#define STDERR_MAX 4096
+
+/* Read both pipes to EOF; stdout up to STATE_MAX, stderr up to STDERR_MAX
+ * (the rest is drained so the child never blocks). */
+static int
+collect (int out, int errfd, strbuf_t *o, strbuf_t *e)
+{
+  struct pollfd p[2] = { { out, POLLIN, 0 }, { errfd, POLLIN, 0 } };
+  strbuf_t *bufs[2] = { o, e };
+  size_t caps[2] = { STATE_MAX, STDERR_MAX };
+  int open_fds = 2;
+  while (open_fds > 0)
+    {
+      if (poll (p, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      for (int i = 0; i < 2; i++)
+        {
+          if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+          char buf[8192];
+          ssize_t r = read (p[i].fd, buf, sizeof (buf));
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r <= 0)
+            {
+              p[i].fd = -1;
+              open_fds--;
+              continue;
+            }
+          if (bufs[i]->len + (size_t) r <= caps[i])
+            strbuf_append (bufs[i], buf, (size_t) r);
+          else if (i == 0)
+            bufs[i]->len = caps[i] + 1; /* mark: too large */
+        }
+    }
+  return 0;
+}
+
+extern char **environ;
+
+/* The bundle of a running container, from the runtime's own state. */
+static int
+container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *err)
+{
+  const char *argv[6];
+  size_t n = 0;
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  posix_spawn_file_actions_t fa;
+  strbuf_t o = { 0 }, e = { 0 };
+  cleanup_doc ocigate_doc_t *doc = NULL;
+  pid_t pid;
+  int status = 0, r = -1;
+
+  argv[n++] = rt->runtime;
+  if (rt->a.root)
+    {
+      argv[n++] = "--root";
+      argv[n++] = rt->a.root;
+    }
+  argv[n++] = "state";
+  argv[n++] = id;
+  argv[n] = NULL;
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+    {
+      ocigate_make_error (err, errno, "cannot create a pipe");
+      goto done;
+    }
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2 (&fa, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2 (&fa, errp[1], STDERR_FILENO);
+  int se = posix_spawn (&pid, rt->runtime, &fa, NULL, (char *const *) argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (out[1]);
+  close (errp[1]);
+  out[1] = errp[1] = -1;
+  if (se != 0)
+    {
+      ocigate_make_error (err, se, "cannot run `%s state`", rt->runtime);
+      goto done;
+    }
+  collect (out[0], errp[0], &o, &e);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      /* The runtime's own words: usually "container does not exist". */
+      const char *msg = e.s ? e.s : "";
+      size_t l = strcspn (msg, "\n");
+      ocigate_make_error (err, 0, "exec: cannot find container `%s`: `%s state` failed%s%.*s", id,
+                          rt->runtime, l ? ": " : "", (int) l, msg);
+      goto done;
+    }
+  if (o.len > STATE_MAX)
+    {
+      ocigate_make_error (err, 0, "exec: `%s state %s`: output larger than %d bytes",
+                          rt->runtime, id, STATE_MAX);
+      goto done;
+    }
+  ocigate_json_parse_opts_t po = { .name = "runtime state" };
+  doc = ocigate_json_parse (o.s ? o.s : "", o.len, &po, err);
+  if (doc == NULL)
+    goto done;
+  const char *bundle = oj_str (oj_get (ocigate_doc_root (doc), "bundle"));
+  if (bundle == NULL || bundle[0] != '/')
+    {
+      ocigate_make_error (err, 0, "exec: the state of container `%s` names no absolute bundle",
+                          id);
+      goto done;
+    }
+  *ret = xstrdup (bundle);
+  r = 0;
+done:
+  for (int i = 0; i < 2; i++)
+    {
+      if (out[i] >= 0)
+        close (out[i]);
+      if (errp[i] >= 0)
+        close (errp[i]);
+    }
+  free (o.s);
+  free (e.s);
+  return r;
+}
+
+/* ---- the process runc would build from the flags ---- */
+
+static const ocigate_rt_flag_t *
+last_flag (const ocigate_rt_argv_t *a, ocigate_rt_flag_id_t id)
+{
+  for (size_t i = a->n_flags; i-- > 0;)
+    if (!a->flags[i].global && a->flags[i].id == id)
+      return &a->flags[i];
+  return NULL;
+}
+
+static bool
+is_process_flag (ocigate_rt_flag_id_t id)
+{
+  return id == RF_CAP || id == RF_USER || id == RF_ADDITIONAL_GIDS || id == RF_APPARMOR
+         || id == RF_PROCESS_LABEL || id == RF_NO_NEW_PRIVS || id == RF_CWD;
+}
+
+/* --additional-gids: urfave reads base 10; a value another reading would
+ * take differently ("010", "0x0") is refused rather than guessed. */
+static int
+parse_gid (const char *s, uint32_t *ret, ocigate_error_t *err)
+{
+  int64_t a, b;
+  if (!ocigate_go_parse_int (s, 10, &a) || !ocigate_go_parse_int (s, 0, &b) || a != b)
+    return ocigate_make_error (err, 0, "exec: --additional-gids \"%s\": not a decimal number", s);
+  if (a < 0)
+    return ocigate_make_error (err, 0, "exec: --additional-gids \"%s\": negative", s);
+  *ret = (uint32_t) a; /* runc converts with uint32(): 4294967296 is 0 */
+  return 0;
+}
+
+static int
+parse_user (const char *s, uint32_t *uid, bool *has_gid, uint32_t *gid, ocigate_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (s);
+  char *colon = strchr (copy, ':');
+  int64_t v;
+  *has_gid = colon != NULL;
+  if (colon)
+    {
+      *colon = '\0';
+      if (!ocigate_go_parse_int (colon + 1, 10, &v))
+        return ocigate_make_error (err, 0, "exec: --user \"%s\": bad gid", s);
+      *gid = (uint32_t) v;
+    }
+  if (!ocigate_go_parse_int (copy, 10, &v))
+    return ocigate_make_error (err, 0, "exec: --user \"%s\": bad uid", s);
+  *uid = (uint32_t) v;
+  return 0;
+}
+
+static ocigate_json_t *
+ensure_array (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key)
+{
+  ocigate_json_t *a = oj_get (obj, key);
+  if (a == NULL || a->type != OJ_ARRAY)
+    {
+      a = oj_new (doc, OJ_ARRAY);
+      oj_set (doc, obj, key, a);
+    }
+  return a;
+}
+
+static int
+overlay (const ocigate_rt_argv_t *a, const ocigate_json_t *base, ocigate_doc_t **ret,
+         ocigate_error_t *err)
+{
+  cleanup_doc ocigate_doc_t *doc = ocigate_doc_new ();
+  ocigate_json_t *p = base ? oj_copy (doc, base) : oj_new (doc, OJ_OBJECT);
+  const ocigate_rt_flag_t *f;
+  ocigate_doc_set_root (doc, p);
+
+  if ((f = last_flag (a, RF_CWD)) && *f->value)
+    oj_set (doc, p, "cwd", ocigate_rt_json_string (doc, f->value));
+  if ((f = last_flag (a, RF_APPARMOR)) && *f->value)
+    oj_set (doc, p, "apparmorProfile", ocigate_rt_json_string (doc, f->value));
+  if ((f = last_flag (a, RF_PROCESS_LABEL)) && *f->value)
+    oj_set (doc, p, "selinuxLabel", ocigate_rt_json_string (doc, f->value));
+  if ((f = last_flag (a, RF_NO_NEW_PRIVS)))
+    oj_set (doc, p, "noNewPrivileges", oj_new_bool (doc, f->bval));
+  if ((f = last_flag (a, RF_USER)) && *f->value)
+    {
+      uint32_t uid = 0, gid = 0;
+      bool has_gid;
+      if (parse_user (f->value, &uid, &has_gid, &gid, err) < 0)
+        return -1;
+      ocigate_json_t *u = oj_ensure_object (doc, p, "user");
+      oj_set (doc, u, "uid", oj_new_int (doc, uid));
+      if (has_gid)
+        oj_set (doc, u, "gid", oj_new_int (doc, gid));
+      else if (oj_get (u, "gid") == NULL)
+        oj_set (doc, u, "gid", oj_new_int (doc, 0));
+    }
+  for (size_t i = 0; i < a->n_flags; i++)
+    {
+      f = &a->flags[i];
+      if (f->global)
+        continue;
+      if (f->id == RF_CAP)
+        {
+          static const char *const sets[] = { "bounding", "effective", "permitted", "ambient" };
+          ocigate_json_t *caps = oj_ensure_object (doc, p, "capabilities");
+          for (size_t s = 0; s < ARRAY_SIZE (sets); s++)
+            oj_append (doc, ensure_array (doc, caps, sets[s]),
+                       ocigate_rt_json_string (doc, f->value));
+        }
+      else if (f->id == RF_ADDITIONAL_GIDS)
+        {
+          uint32_t g;
+          if (parse_gid (f->value, &g, err) < 0)
+            return -1;
+          ocigate_json_t *u = oj_ensure_object (doc, p, "user");
+          if (oj_get (u, "uid") == NULL)
+            oj_set (doc, u, "uid", oj_new_int (doc, 0));
+          if (oj_get (u, "gid") == NULL)
+            oj_set (doc, u, "gid", oj_new_int (doc, 0));
+          oj_append (doc, ensure_array (doc, u, "additionalGids"), oj_new_int (doc, g));
+        }
+    }
+  *ret = steal_pointer (&doc);
+  return 0;
+}
+
+/* The string a finding's JSON pointer ("/capabilities/bounding/3") names. */
+static const char *
+pointer_str (ocigate_doc_t *doc, const char *ptr)
+{
+  const ocigate_json_t *n = ocigate_doc_root (doc);
+  const char *p = ptr;
+  while (n && *p == '/')
+    {
+      p++;
+      size_t l = strcspn (p, "/");
+      cleanup_free char *tok = xstrndup (p, l);
+      if (n->type == OJ_ARRAY)
+        n = oj_at (n, (size_t) strtoul (tok, NULL, 10));
+      else
+        n = oj_get (n, tok);
+      p += l;
+    }
+  return oj_str (n);
+}
+
+/* The argv as it would be exec'd, with the original index of each word
+ * (-1 for an inserted one). */
+static char **
+candidate (struct rt *rt, int **ret_map, int *ret_n)
+{
+  char **v = ocigate_rt_final_argv (rt);
+  int *map = xmalloc ((size_t) (rt->argc + 2) * sizeof (int));
+  int n = 0, k = 1;
+  map[n++] = 0;
+  for (int i = 1; i < rt->argc; i++)
+    {
+      if (rt->drop[i])
+        continue;
+      map[k++] = i;
+      if (i == rt->a.cmd_index && rt->add_nnp)
+        map[k++] = -1;
+    }
+  while (v[n])
+    n++;
+  *ret_map = map;
+  *ret_n = n;
+  return v;
+}
+
+static bool
+drop_occurrence (struct rt *rt, const int *map, const ocigate_rt_flag_t *f)
+{
+  int i = map[f->index];
+  if (i < 0 || rt->drop[i])
+    return false;
+  rt->drop[i] = true;
+  if (f->value_index >= 0 && map[f->value_index] >= 0)
+    rt->drop[map[f->value_index]] = true;
+  return true;
+}
+
+/* Drop the flags behind one rewrite finding.  Returns how many words
+ * changed. */
+static int
+drop_for (struct rt *rt, const ocigate_rt_argv_t *ca, const int *map, ocigate_doc_t *doc,
+          const ocigate_finding_t *fd)
+{
+  int changed = 0;
+  const char *cap = fd->rule == R_CAPABILITIES ? pointer_str (doc, fd->pointer) : NULL;
+  if (fd->rule == R_NO_NEW_PRIVILEGES && !rt->add_nnp)
+    {
+      rt->add_nnp = true;
+      changed++;
+    }
+  for (size_t i = 0; i < ca->n_flags; i++)
+    {
+      const ocigate_rt_flag_t *f = &ca->flags[i];
+      bool hit = false;
+      if (f->global)
+        continue;
+      switch (fd->rule)
+        {
+        case R_CAPABILITIES:
+          hit = f->id == RF_CAP && cap && strcmp (f->value, cap) == 0;
+          break;
+        case R_NO_NEW_PRIVILEGES:
+          hit = f->id == RF_NO_NEW_PRIVS;
+          break;
+        case R_ROOT_USER:
+          hit = f->id == RF_USER;
+          break;
+        case R_ROOT_GROUP:
+          {
+            uint32_t g;
+            cleanup_error ocigate_error_t e = NULL;
+            hit = (f->id == RF_USER && strchr (f->value, ':'))
+                  || (f->id == RF_ADDITIONAL_GIDS && parse_gid (f->value, &g, &e) == 0 && g == 0);
+            break;
+          }
+        case R_APPARMOR:
+          hit = f->id == RF_APPARMOR;
+          break;
+        case R_SELINUX:
+          hit = f->id == RF_PROCESS_LABEL;
+          break;
+        default:
+          break;
+        }
+      if (hit && drop_occurrence (rt, map, f))
+        changed++;
+    }
+  return changed;
+}
+
+enum
+{
+  CLAMP_OK,
+  CLAMP_REJECT,
+  CLAMP_ERROR
+};
+
+/* Judge the flags on top of base; edit rt->drop/add_nnp until the process
+ * they describe passes.  *res holds the last judgement. */
+static int
+clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container,
+             const ocigate_eval_opts_t *opts, ocigate_result_t *res, ocigate_error_t *err)
+{
+  for (int round = 0;; round++)
+    {
+      int *map = NULL, n;
+      char **v = candidate (rt, &map, &n);
+      ocigate_rt_argv_t ca;
+      ocigate_doc_t *doc = NULL;
+      int r = CLAMP_ERROR, changed = 0;
+      bool pending = false;
+      ocigate_result_free (res);
+      if (ocigate_argv_parse (n, v, &ca, err) < 0)
+        goto next;
+      /* The edit must not change which container or process file runc uses. */
+      if (ca.cmd != OCIGATE_RT_EXEC || strcmp (ca.args[0], rt->a.args[0]) != 0
+          || (ca.process == NULL) != (rt->a.process == NULL)
+          || (ca.process && strcmp (ca.process, rt->a.process) != 0))
+        {
+          ocigate_make_error (err, 0, "exec: the edited command line names another process");
+          goto next;
+        }
+      if (overlay (&ca, base, &doc, err) < 0)
+        goto next;
+      if (ocigate_evaluate_process (rt->pol, doc, container, opts, res, err) < 0)
+        goto next;
+      r = CLAMP_OK;
+      if (res->reject)
+        {
+          r = CLAMP_REJECT;
+          goto next;
+        }
+      if (res->mode != OCIGATE_MODE_ENFORCE)
+        goto next;
+      for (size_t i = 0; i < res->n; i++)
+        if (res->f[i].action == OCIGATE_ACTION_REWRITE)
+          {
+            pending = true;
+            changed += drop_for (rt, &ca, map, doc, &res->f[i]);
+          }
+      if (pending && changed == 0)
+        {
+          /* Nothing on the command line caused it: the container's own
+           * process does not pass.  Flags cannot take it away. */
+          for (size_t i = 0; i < res->n; i++)
+            if (res->f[i].action == OCIGATE_ACTION_REWRITE)
+              res->f[i].action = OCIGATE_ACTION_REJECT;
+          res->reject = true;
+          r = CLAMP_REJECT;
+        }
+      else if (pending)
+        r = -1; /* judge the edited argv again */
+    next:
+      ocigate_doc_free (doc);
+      ocigate_argv_free (&ca);
+      free (map);
+      free (v);
+      if (r != -1)
+        return r;
+      if (round > 8)
+        {
+          ocigate_make_error (err, 0, "exec: the process flags do not settle");
+          return CLAMP_ERROR;
+        }
+    }
+}
+
+static bool
+any_process_flag (const ocigate_rt_argv_t *a)
+{
+  for (size_t i = 0; i < a->n_flags; i++)
+    if (!a->flags[i].global && is_process_flag (a->flags[i].id))
+      return true;
+  return false;
+}
+
+int
+ocigate_rt_vet_exec (struct rt *rt)
+{
+  cleanup_error ocigate_error_t err = NULL;
+  const char *id = rt->a.args[0];
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *config = NULL;
+  cleanup_free char *buf = NULL;
+  cleanup_free char *out = NULL;
+  cleanup_doc ocigate_doc_t *container = NULL;
+  cleanup_doc ocigate_doc_t *proc = NULL;
+  ocigate_result_t res = { 0 }, fres = { 0 };
+  size_t len;
+  bool edited = false;
+  int r;
+
+  if (*id == '\0')
+    {
+      ocigate_make_error (&err, 0, "exec: empty container id");
+      return ocigate_rt_fail (rt, "exec", id, NULL, &err);
+    }
+  if (container_bundle (rt, id, &bundle, &err) < 0)
+    return ocigate_rt_fail (rt, "exec", id, NULL, &err);
+  config = xasprintf ("%s/config.json", bundle);
+  if (ocigate_read_file (config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
+      || (container = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
+    return ocigate_rt_fail (rt, "exec", id, bundle, &err);
+  ocigate_eval_opts_t opts = { .name = config, .bundle = bundle, .host_checks = true };
+
+  const char *pf = rt->a.process && *rt->a.process ? rt->a.process : NULL;
+  if (pf)
+    {
+      struct stat st;
+      free (buf);
+      buf = NULL;
+      if (stat (pf, &st) < 0)
+        {
+          ocigate_make_error (&err, errno, "cannot read `%s`", pf);
+          goto fail;
+        }
+      if (ocigate_read_file (pf, rt->pol->max_config_bytes, &buf, &len, &err) < 0
+          || (proc = ocigate_process_parse (buf, len, rt->pol, pf, &err)) == NULL)
+        goto fail;
+      opts.name = pf;
+      if (ocigate_evaluate_process (rt->pol, proc, container, &opts, &res, &err) < 0)
+        goto fail;
+      if (res.reject)
+        goto reject;
+      if (ocigate_apply_process (rt->pol, proc, container, &opts, &res, &err) < 0)
+        goto fail;
+      if (res.changed
+          && (ocigate_json_serialize (ocigate_doc_root (proc), false, &out, &len, &err) < 0
+              || ocigate_write_file_atomic (pf, out, len, (int) (st.st_mode & 07777), &err) < 0))
+        goto fail;
+      opts.name = config;
+    }
+
+  if (pf == NULL || any_process_flag (&rt->a))
+    {
+      const ocigate_json_t *base
+          = pf ? ocigate_doc_root (proc) : oj_get (ocigate_doc_root (container), "process");
+      int c = clamp_flags (rt, base, container, &opts, &fres, &err);
+      if (c == CLAMP_ERROR)
+        {
+          ocigate_result_free (&fres);
+          goto fail;
+        }
+      for (int i = 0; i < rt->argc; i++)
+        edited |= rt->drop[i];
+      edited |= rt->add_nnp;
+      if (pf)
+        ocigate_rt_result_merge (&res, &fres);
+      else
+        {
+          res = fres;
+          memset (&fres, 0, sizeof (fres));
+        }
+      ocigate_result_free (&fres);
+      if (c == CLAMP_REJECT)
+        goto reject;
+    }
+
+  if (res.mode == OCIGATE_MODE_WARN && res.n)
+    {
+      cleanup_free char *msg = ocigate_result_message (&res);
+      fprintf (stderr, "%s\n", msg);
+    }
+  {
+    cleanup_error ocigate_error_t aerr = NULL;
+    ocigate_audit_record_t rec
+        = { .command = "exec", .container_id = id, .bundle = bundle, .res = &res,
+            .decision = res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW };
+    /* As for create: a failing trail warns, and the clamped exec goes on. */
+    if (ocigate_audit_write (rt->pol, &rec, &aerr) < 0)
+      fprintf (stderr, "ocigate: warning: %s\n", aerr->msg);
+  }
+  ocigate_result_free (&res);
+  return 0;
+
+reject:
+  r = ocigate_rt_reject (rt, "exec", id, bundle, &res);
+  ocigate_result_free (&res);
+  return r;
+fail:
+  ocigate_result_free (&res);
+  return ocigate_rt_fail (rt, "exec", id, bundle, &err);
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef OCIGATE_RUNTIME_INTERNAL_H
+#define OCIGATE_RUNTIME_INTERNAL_H
+
+#include "ocigate/engine.h"
+#include "ocigate/runtime.h"
+
+/* ---- argv.c: runc's command line, read the way runc reads it ----
+ *
+ * runc 1.1 parses with urfave/cli v1 on top of Go's flag package, and a
+ * gate that reads argv differently from the runtime vets one bundle while
+ * the runtime starts another.  So the rules below are runc's, not getopt's:
+ *  - `-name` and `--name` are the same flag, `-name=v` / `--name v` give a
+ *    value, a value-taking flag swallows the next word whatever it looks
+ *    like, a boolean takes a value only as `--name=v` (Go's ParseBool);
+ *  - global flags end at the first non-flag word (the subcommand) or `--`;
+ *  - create, run and restore first move every known flag (and the word
+ *    after a flag written without `=`, unless it starts with `-`) before the
+ *    positional words (urfave's reorderArgs), so `create ID --bundle B`
+ *    means bundle B; exec does not (runc sets SkipArgReorder), so in
+ *    `exec ID sh -c x` the `-c` belongs to the command;
+ *  - the long and the short form of one flag together is an error
+ *    ("Cannot use two forms of the same flag"); repeating one form keeps
+ *    the last value (slices keep all);
+ *  - create, run and restore take exactly one positional word, exec at
+ *    least one.
+ * Anything runc itself would refuse to parse is an error here too, so the
+ * runtime is never started on an argv the gate read differently. */
+
+typedef enum
+{
+  OCIGATE_RT_NONE,   /* no subcommand: runc prints its help */
+  OCIGATE_RT_OTHER,  /* passed through untouched */
+  OCIGATE_RT_CREATE,
+  OCIGATE_RT_RUN,
+  OCIGATE_RT_RESTORE,
+  OCIGATE_RT_EXEC,
+} ocigate_rt_cmd_t;
+
+/* Every flag runc 1.1 knows, global and per command. */
+typedef enum
+{
+  RF_HELP,
+  RF_VERSION,
+  RF_DEBUG,
+  RF_LOG,
+  RF_LOG_FORMAT,
+  RF_ROOT,
+  RF_CRIU,
+  RF_SYSTEMD_CGROUP,
+  RF_ROOTLESS,
+  RF_BUNDLE,
+  RF_CONSOLE_SOCKET,
+  RF_PID_FILE,
+  RF_NO_PIVOT,
+  RF_NO_NEW_KEYRING,
+  RF_PRESERVE_FDS,
+  RF_DETACH,
+  RF_KEEP,
+  RF_NO_SUBREAPER,
+  RF_IMAGE_PATH,
+  RF_WORK_PATH,
+  RF_TCP_ESTABLISHED,
+  RF_EXT_UNIX_SK,
+  RF_SHELL_JOB,
+  RF_FILE_LOCKS,
+  RF_MANAGE_CGROUPS_MODE,
+  RF_EMPTY_NS,
+  RF_AUTO_DEDUP,
+  RF_LAZY_PAGES,
+  RF_LSM_PROFILE,
+  RF_LSM_MOUNT_CONTEXT,
+  RF_CWD,
+  RF_ENV,
+  RF_TTY,
+  RF_USER,
+  RF_ADDITIONAL_GIDS,
+  RF_PROCESS,
+  RF_PROCESS_LABEL,
+  RF_APPARMOR,
+  RF_NO_NEW_PRIVS,
+  RF_CAP,
+  RF_CGROUP,
+  RF_IGNORE_PAUSED,
+  RF_COUNT
+} ocigate_rt_flag_id_t;
+
+/* One flag as it occurs on the command line. */
+typedef struct
+{
+  ocigate_rt_flag_id_t id;
+  bool global;       /* before the subcommand */
+  int index;         /* argv index of the flag word */
+  int value_index;   /* argv index of a separate value word, or -1 */
+  const char *value; /* borrowed from argv; NULL for a boolean without `=` */
+  bool bval;         /* booleans: the parsed value */
+} ocigate_rt_flag_t;
+
+typedef struct
+{
+  ocigate_rt_cmd_t cmd;
+  int cmd_index;        /* argv index of the subcommand word, or -1 */
+  const char *cmd_name; /* borrowed, or NULL */
+  bool help;            /* --help/--version (global or the command's): runc only prints */
+  ocigate_rt_flag_t *flags; /* owned array, argv order of the flag words */
+  size_t n_flags;
+  const char **args; /* owned array of borrowed strings: the positional words */
+  size_t n_args;
+  /* The last value of the flags the gate acts on (borrowed, NULL if absent). */
+  const char *root, *log, *log_format, *bundle, *process;
+} ocigate_rt_argv_t;
+
+/* Parse argv (argv[0] is skipped).  On error *ret holds what was parsed
+ * before the problem (the log destination in particular) and must still be
+ * freed. */
+int ocigate_argv_parse (int argc, char *const *argv, ocigate_rt_argv_t *ret, ocigate_error_t *err);
+void ocigate_argv_free (ocigate_rt_argv_t *a);
+/* The long name of a flag, for messages ("bundle"). */
+const char *ocigate_argv_flag_name (ocigate_rt_flag_id_t id);
+/* Go's strconv.Atoi / ParseInt(s, base, 64): optional sign, base 10 (or
+ * base 0: 0x/0o/0b prefixes, leading-zero octal, `_` separators). */
+bool ocigate_go_parse_int (const char *s, int base, int64_t *ret);
+
+/* ---- audit.c ---- */
+
+typedef enum
+{
+  OCIGATE_DECISION_ALLOW,
+  OCIGATE_DECISION_REWRITE,
+  OCIGATE_DECISION_REJECT,
+} ocigate_decision_t;
+
+typedef struct
+{
+  const char *command;      /* create, run, restore, exec */
+  const char *container_id; /* may be NULL */
+  const char *bundle;       /* may be NULL */
+  ocigate_decision_t decision;
+  const ocigate_result_t *res; /* may be NULL (e.g. the config could not be read) */
+  const char *error;           /* why nothing could be judged, or NULL */
+} ocigate_audit_record_t;
+
+/* Append one JSON line to the policy's audit file (a single write on an
+ * O_APPEND descriptor, so concurrent gates never interleave) and, when the
+ * policy says so, to syslog. */
+int ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
+                         ocigate_error_t *err);
+/* The JSON line alone (with its newline); for tests. */
+int ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
+                          char **ret, size_t *ret_len, ocigate_error_t *err);
+const char *ocigate_decision_name (ocigate_decision_t d);
+/* A JSON string node; invalid UTF-8 (paths need not be UTF-8) becomes U+FFFD. */
+ocigate_json_t *ocigate_rt_json_string (ocigate_doc_t *doc, const char *s);
+/* RFC 3339 UTC time, with microseconds or without a fraction (runc's). */
+void ocigate_rt_timestamp (char buf[64], bool fraction);
+
+/* ---- runtime.c / runtime-exec.c: shared state of one invocation ---- */
+
+struct rt
+{
+  int argc;
+  char **argv;
+  ocigate_rt_argv_t a;
+  ocigate_policy_t *pol;
+  const char *runtime; /* borrowed: the environment or pol->runtime */
+  /* argv edits decided by exec/restore vetting */
+  bool *drop;        /* argc entries: argv words to leave out */
+  bool add_nnp;      /* insert --no-new-privs after the subcommand */
+};
+
+/* exec: find the container, judge --process FILE and the process flags,
+ * clamp.  Returns 0 to go on (maybe with argv edits), or an exit code
+ * after reporting. */
+int ocigate_rt_vet_exec (struct rt *rt);
+/* Report a rejection or an error the runc way: one line in --log (JSON or
+ * text), the full message on stderr.  oneline may be NULL (msg is used). */
+void ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline);
+/* The argv the runtime gets: argv[0] replaced, edits applied. */
+char **ocigate_rt_final_argv (struct rt *rt);
+/* Findings joined for one log line: "a; b; c". */
+char *ocigate_rt_oneline (const char *msg);
+/* Audit, then report a rejection (also when the audit fails). */
+int ocigate_rt_reject (struct rt *rt, const char *command, const char *id, const char *bundle,
+                       const ocigate_result_t *res);
+/* Audit and report an error that stops the create/exec. */
+int ocigate_rt_fail (struct rt *rt, const char *command, const char *id, const char *bundle,
+                     ocigate_error_t *err);
+/* Move src's findings to the end of dst's. */
+void ocigate_rt_result_merge (ocigate_result_t *dst, ocigate_result_t *src);
+
+#define OCIGATE_RT_EXIT_REJECT 1
+#define OCIGATE_RT_EXIT_ERROR 2
+
+#endif
