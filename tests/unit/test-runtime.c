@@ -1,0 +1,1137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runtime mode end to end without root: the built binary ($OCIGATE) with
+ * tests/helpers/fake-runc as the runtime, which records what it was given. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "runtime-internal.h"
+#include "testutil.h"
+
+static char *tmp;
+
+static char *
+path (const char *rel)
+{
+  return xasprintf ("%s/%s", tmp, rel);
+}
+
+static void
+write_file (const char *rel, const char *content, mode_t mode)
+{
+  cleanup_free char *p = path (rel);
+  FILE *f = fopen (p, "w");
+  ck_assert_msg (f != NULL, "%s: %s", p, strerror (errno));
+  fputs (content, f);
+  fclose (f);
+  chmod (p, mode);
+}
+
+/* NULL when the file does not exist. */
+static char *
+slurp (const char *rel, size_t *ret_len)
+{
+  cleanup_free char *p = rel[0] == '/' ? xstrdup (rel) : path (rel);
+  char *buf;
+  size_t len;
+  if (ocigate_read_file (p, 1 << 24, &buf, &len, NULL) < 0)
+    return NULL;
+  if (ret_len)
+    *ret_len = len;
+  return buf;
+}
+
+static void
+write_policy (const char *extra)
+{
+  cleanup_free char *audit = path ("audit.jsonl");
+  cleanup_free char *pol
+      = xasprintf ("{ \"audit\": { \"path\": \"%s\", \"syslog\": false }%s%s }", audit,
+                   extra ? ", " : "", extra ? extra : "");
+  write_file ("policy.json", pol, 0644);
+}
+
+static void
+write_bundle (const char *rel, ocigate_doc_t *doc, mode_t mode)
+{
+  cleanup_free char *dir = path (rel);
+  cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
+  cleanup_free char *cfg = xasprintf ("%s/config.json", rel);
+  cleanup_free char *json = tu_json (ocigate_doc_root (doc));
+  mkdir (dir, 0755);
+  mkdir (rootfs, 0755);
+  write_file (cfg, json, mode);
+}
+
+static ocigate_json_t *
+parse (const char *s, ocigate_doc_t **ret_doc)
+{
+  ocigate_error_t err = NULL;
+  ocigate_json_parse_opts_t o = { .name = "test" };
+  ocigate_doc_t *d = ocigate_json_parse (s, strlen (s), &o, &err);
+  ck_assert_msg (d != NULL, "not JSON: %s: %s", err ? err->msg : "?", s);
+  *ret_doc = d;
+  return ocigate_doc_root (d);
+}
+
+static void
+setup (void)
+{
+  char t[] = "/tmp/ocigate-runtime.XXXXXX";
+  ck_assert (mkdtemp (t) != NULL);
+  tmp = xstrdup (t);
+  cleanup_free char *rec = path ("rec");
+  mkdir (rec, 0755);
+  write_policy (NULL);
+}
+
+static int
+rm_one (const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) st, (void) flag, (void) ftw;
+  chmod (p, 0755);
+  remove (p);
+  return 0;
+}
+
+static void
+teardown (void)
+{
+  nftw (tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  free (tmp);
+}
+
+/* ---- running the binary ---- */
+
+struct run
+{
+  int status; /* exit code, or 128+signal */
+  char *out, *err;
+  size_t out_len;
+};
+
+static void
+run_free (struct run *r)
+{
+  free (r->out);
+  free (r->err);
+}
+
+static long fsize_limit; /* RLIMIT_FSIZE for the child, 0: none */
+
+static void
+drain (int out, int err, struct run *r)
+{
+  strbuf_t b[2] = { { 0 }, { 0 } };
+  struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+  int open_fds = 2;
+  while (open_fds > 0)
+    {
+      if (poll (p, 2, -1) < 0)
+        continue;
+      for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0 && p[i].revents)
+          {
+            char buf[4096];
+            ssize_t n = read (p[i].fd, buf, sizeof (buf));
+            if (n <= 0)
+              {
+                p[i].fd = -1;
+                open_fds--;
+              }
+            else
+              strbuf_append (&b[i], buf, (size_t) n);
+          }
+    }
+  r->out_len = b[0].len;
+  r->out = strbuf_steal (&b[0]);
+  r->err = strbuf_steal (&b[1]);
+}
+
+/* Run $OCIGATE with args; env entries "K=V" add or replace, "-K" removes. */
+static void
+run_env (struct run *r, const char *const *env, const char *const *args)
+{
+  const char *ocigate = getenv ("OCIGATE");
+  ck_assert_msg (ocigate != NULL, "OCIGATE not set (run through make check)");
+  char *vars[64];
+  size_t nv = 0;
+  vars[nv++] = xstrdup ("PATH=/usr/local/bin:/usr/bin:/bin");
+  vars[nv++] = xasprintf ("OCIGATE_RUNTIME=%s", FAKE_RUNC);
+  vars[nv++] = xasprintf ("OCIGATE_POLICY=%s/policy.json", tmp);
+  vars[nv++] = xasprintf ("FAKE_RUNC_DIR=%s/rec", tmp);
+  for (size_t i = 0; env && env[i]; i++)
+    {
+      const char *e = env[i];
+      size_t kl = e[0] == '-' ? strlen (e + 1) : strcspn (e, "=");
+      const char *key = e[0] == '-' ? e + 1 : e;
+      for (size_t j = 0; j < nv; j++)
+        if (strncmp (vars[j], key, kl) == 0 && vars[j][kl] == '=')
+          {
+            free (vars[j]);
+            vars[j] = vars[--nv];
+            break;
+          }
+      if (e[0] != '-')
+        vars[nv++] = xstrdup (e);
+    }
+  vars[nv] = NULL;
+  const char *argv[64];
+  size_t na = 0;
+  argv[na++] = ocigate;
+  for (size_t i = 0; args[i]; i++)
+    argv[na++] = args[i];
+  argv[na] = NULL;
+
+  int out[2], err[2];
+  ck_assert (pipe2 (out, O_CLOEXEC) == 0 && pipe2 (err, O_CLOEXEC) == 0);
+  pid_t pid = fork ();
+  ck_assert (pid >= 0);
+  if (pid == 0)
+    {
+      dup2 (out[1], 1);
+      dup2 (err[1], 2);
+      int null = open ("/dev/null", O_RDONLY);
+      dup2 (null, 0);
+      /* An inherited descriptor the runtime must get as it came. */
+      int extra = open ("/dev/null", O_RDONLY);
+      if (extra >= 0 && extra != 7)
+        {
+          dup2 (extra, 7);
+          close (extra);
+        }
+      if (fsize_limit)
+        {
+          struct rlimit rl = { (rlim_t) fsize_limit, (rlim_t) fsize_limit };
+          signal (SIGXFSZ, SIG_IGN);
+          setrlimit (RLIMIT_FSIZE, &rl);
+        }
+      if (chdir (tmp) < 0)
+        _exit (99);
+      execve (ocigate, (char *const *) argv, vars);
+      _exit (98);
+    }
+  close (out[1]);
+  close (err[1]);
+  drain (out[0], err[0], r);
+  close (out[0]);
+  close (err[0]);
+  int st;
+  ck_assert (waitpid (pid, &st, 0) == pid);
+  r->status = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+  for (size_t j = 0; j < nv; j++)
+    free (vars[j]);
+}
+
+static void
+run (struct run *r, const char *const *args)
+{
+  run_env (r, NULL, args);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* How many times the fake runtime ran. */
+static int
+calls (void)
+{
+  int n = 0;
+  for (;;)
+    {
+      cleanup_free char *p = xasprintf ("%s/rec/%d", tmp, n + 1);
+      struct stat st;
+      if (stat (p, &st) < 0)
+        return n;
+      n++;
+    }
+}
+
+static char *
+call_file (int n, const char *name, size_t *len)
+{
+  cleanup_free char *rel = xasprintf ("rec/%d/%s", n, name);
+  return slurp (rel, len);
+}
+
+/* The argv call n received, NUL-separated, compared with want. */
+static void
+assert_call_argv (int n, const char *const *want)
+{
+  size_t len;
+  cleanup_free char *got = call_file (n, "argv", &len);
+  strbuf_t w = { 0 };
+  ck_assert (got != NULL);
+  strbuf_puts (&w, "");
+  for (size_t i = 0; want[i]; i++)
+    strbuf_append (&w, want[i], strlen (want[i]) + 1);
+  for (size_t i = 0; i < len; i++)
+    if (got[i] == '\0')
+      got[i] = '|';
+  for (size_t i = 0; i < w.len; i++)
+    if (w.s[i] == '\0')
+      w.s[i] = '|';
+  ck_assert_msg (len == w.len && memcmp (got, w.s, len) == 0, "call %d argv:\n got  %.*s\n want %s",
+                 n, (int) len, got, w.s);
+  free (w.s);
+}
+
+static size_t
+count_lines (const char *s)
+{
+  size_t n = 0;
+  for (; s && *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+/* The last line of a file, parsed. */
+static ocigate_json_t *
+last_json_line (const char *rel, ocigate_doc_t **doc)
+{
+  cleanup_free char *s = slurp (rel, NULL);
+  ck_assert_msg (s != NULL, "%s missing", rel);
+  size_t l = strlen (s);
+  ck_assert (l > 0 && s[l - 1] == '\n');
+  s[l - 1] = '\0';
+  char *nl = strrchr (s, '\n');
+  return parse (nl ? nl + 1 : s, doc);
+}
+
+static bool
+json_array_has (const ocigate_json_t *arr, const char *s)
+{
+  for (size_t i = 0; i < oj_len (arr); i++)
+    if (oj_str_eq (oj_at (arr, i), s))
+      return true;
+  return false;
+}
+
+static ocigate_doc_t *
+root_config (void)
+{
+  ocigate_doc_t *d = tu_base ();
+  tu_set (d, "process/user/uid", "0");
+  tu_set (d, "process/user/gid", "0");
+  return d;
+}
+
+/* ---- create: reject ---- */
+
+START_TEST (test_reject_json_log)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = root_config ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *before = slurp ("b/config.json", NULL);
+  run (&r, ARGS ("--root", "root", "--log", "log.json", "--log-format", "json", "create",
+                 "--bundle", "b", "--pid-file", "b/init.pid", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert_uint_eq (r.out_len, 0);
+  ck_assert_msg (strstr (r.err, "ocigate: rejected by policy restricted: root-user:") == r.err,
+                 "%s", r.err);
+
+  cleanup_free char *log = slurp ("log.json", NULL);
+  ck_assert_uint_eq (count_lines (log), 1);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert_uint_eq (oj_len (l), 3);
+  ck_assert (oj_str_eq (oj_get (l, "level"), "error"));
+  const char *msg = oj_str (oj_get (l, "msg"));
+  ck_assert (msg && strstr (msg, "root-user: process runs as host root (uid 0) at "
+                                 "/process/user/uid; fix: ")
+                        != NULL);
+  ck_assert_msg (strchr (msg, '\n') == NULL, "%s", msg);
+  const char *t = oj_str (oj_get (l, "time"));
+  ck_assert (t && strlen (t) == 20 && t[10] == 'T' && t[19] == 'Z');
+
+  cleanup_free char *after = slurp ("b/config.json", NULL);
+  ck_assert_str_eq (before, after);
+
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "reject"));
+  ck_assert (oj_str_eq (oj_get (a, "command"), "create"));
+  ck_assert (oj_str_eq (oj_get (a, "container_id"), "ctr1"));
+  ck_assert (json_array_has (oj_get (a, "rules"), "root-user"));
+  ck_assert (oj_str_eq (oj_get (a, "version"), PACKAGE_VERSION));
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_reject_text_log)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = root_config ();
+  write_bundle ("b", d, 0644);
+  run (&r, ARGS ("--log", "log.txt", "run", "-b", "b", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  cleanup_free char *log = slurp ("log.txt", NULL);
+  ck_assert_uint_eq (count_lines (log), 1);
+  ck_assert_msg (strncmp (log, "time=\"", 6) == 0
+                     && strstr (log, "\" level=error msg=\"ocigate: rejected by policy") != NULL,
+                 "%s", log);
+  run_free (&r);
+}
+END_TEST
+
+/* Podman/CRI-O pass no --log: stderr carries it, nothing else is written. */
+START_TEST (test_reject_no_log)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = root_config ();
+  write_bundle ("b", d, 0644);
+  run (&r, ARGS ("create", "--bundle", "b", "--pid-file", "pid", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert (strstr (r.err, "root-user") != NULL);
+  ck_assert_uint_eq (r.out_len, 0);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- create: rewrite and allow ---- */
+
+START_TEST (test_rewrite)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_append (d, "process/capabilities/bounding", "\"CAP_SYS_ADMIN\"");
+  tu_append (d, "process/capabilities/effective", "\"CAP_SYS_ADMIN\"");
+  tu_set (d, "root/readonly", "false");
+  tu_set (d, "process/noNewPrivileges", "false");
+  tu_del (d, "linux/seccomp");
+  tu_set (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\","
+                            "\"io.kubernetes.cri.sandbox-namespace\":\"team-a\","
+                            "\"io.kubernetes.cri.sandbox-name\":\"web-1\","
+                            "\"io.kubernetes.cri.container-name\":\"app\","
+                            "\"io.kubernetes.cri.image-name\":\"registry.example/app:1\"}");
+  write_bundle ("b", d, 0640);
+  const char *const *args = ARGS ("--root", "root", "--log", "log.json", "--log-format", "json",
+                                  "create", "--bundle", "b", "--pid-file", "b/init.pid", "ctr1");
+  run (&r, args);
+  ck_assert_msg (r.status == 0, "%d: %s", r.status, r.err);
+  ck_assert_int_eq (calls (), 1);
+  assert_call_argv (1, args);
+  ck_assert_uint_eq (r.out_len, 0);
+  ck_assert_str_eq (r.err, "");
+  cleanup_free char *log = slurp ("log.json", NULL);
+  ck_assert (log == NULL);
+
+  cleanup_free char *mode = call_file (1, "config.mode", NULL);
+  ck_assert_str_eq (mode, "640\n");
+  cleanup_free char *got = call_file (1, "config.json", NULL);
+  cleanup_doc ocigate_doc_t *gd = tu_parse (got);
+  cleanup_free char *caps = tu_json_at (gd, "process/capabilities");
+  ck_assert_msg (strstr (caps, "SYS_ADMIN") == NULL, "%s", caps);
+  cleanup_free char *ro = tu_json_at (gd, "root/readonly");
+  ck_assert_str_eq (ro, "true");
+  cleanup_free char *nnp = tu_json_at (gd, "process/noNewPrivileges");
+  ck_assert_str_eq (nnp, "true");
+  ck_assert (oj_path (ocigate_doc_root (gd), "linux/seccomp/defaultAction") != NULL);
+  const char *rw = oj_str (oj_path (ocigate_doc_root (gd), "annotations/ocigate.rewrites"));
+  ck_assert (rw && strstr (rw, "capabilities") && strstr (rw, "seccomp"));
+  /* The file in the bundle is what the runtime read. */
+  cleanup_free char *now = slurp ("b/config.json", NULL);
+  ck_assert_str_eq (now, got);
+
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "rewrite"));
+  ck_assert (oj_str_eq (oj_get (a, "namespace"), "team-a"));
+  ck_assert (oj_str_eq (oj_get (a, "pod"), "web-1"));
+  ck_assert (oj_str_eq (oj_get (a, "container"), "app"));
+  ck_assert (oj_str_eq (oj_get (a, "image"), "registry.example/app:1"));
+  ck_assert (json_array_has (oj_get (a, "rules"), "capabilities"));
+  const char *bundle = oj_str (oj_get (a, "bundle"));
+  ck_assert (bundle && bundle[0] == '/');
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_allow_untouched)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0600);
+  cleanup_free char *before = slurp ("b/config.json", NULL);
+  run (&r, ARGS ("create", "--bundle", "b", "ctr1"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  cleanup_free char *after = slurp ("b/config.json", NULL);
+  ck_assert_str_eq (before, after);
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "allow"));
+  run_free (&r);
+}
+END_TEST
+
+/* The bundle is found where runc finds it: flags after the id count. */
+START_TEST (test_bundle_after_id)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *good = tu_base ();
+  cleanup_doc ocigate_doc_t *bad = root_config ();
+  write_bundle ("good", good, 0644);
+  write_bundle ("bad", bad, 0644);
+  run (&r, ARGS ("create", "--bundle", "good", "ctr1", "--bundle", "bad"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  run_free (&r);
+  /* and the default is the working directory */
+  cleanup_free char *json = tu_json (ocigate_doc_root (bad));
+  write_file ("config.json", json, 0644);
+  run (&r, ARGS ("create", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_warn_mode)
+{
+  struct run r;
+  write_policy ("\"mode\": \"warn\"");
+  cleanup_doc ocigate_doc_t *d = root_config ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *before = slurp ("b/config.json", NULL);
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "b", "c"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  ck_assert_int_eq (calls (), 1);
+  ck_assert (strstr (r.err, "root-user") != NULL);
+  cleanup_free char *after = slurp ("b/config.json", NULL);
+  ck_assert_str_eq (before, after);
+  cleanup_free char *log = slurp ("log.json", NULL);
+  ck_assert (log == NULL);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- passthrough ---- */
+
+START_TEST (test_passthrough_bytes)
+{
+  struct run r;
+  /* stdout of the runtime reaches the caller byte for byte */
+  static const char out[] = "{\"ociVersion\":\"1.0.2\",\"id\":\"x\"}\n\x01\xff binary\n";
+  cleanup_free char *outfile = path ("stdout");
+  cleanup_free char *env1 = xasprintf ("FAKE_RUNC_STDOUT=%s", outfile);
+  write_file ("stdout", out, 0644);
+  const char *const *args
+      = ARGS ("--root", "/run/x", "--log", "log.json", "--log-format", "json", "state", "odd\xff",
+              "", "two words", "line\nbreak", "--bundle", "/nonexistent");
+  run_env (&r, ENV (env1, "FAKE_RUNC_EXIT=3"), args);
+  ck_assert_int_eq (r.status, 3);
+  ck_assert_uint_eq (r.out_len, sizeof (out) - 1);
+  ck_assert (memcmp (r.out, out, r.out_len) == 0);
+  ck_assert_str_eq (r.err, "");
+  ck_assert_int_eq (calls (), 1);
+  assert_call_argv (1, args);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_passthrough_verbs)
+{
+  const char *const *const lines[] = {
+    ARGS ("features"),
+    ARGS ("--version"),
+    ARGS ("-v"),
+    ARGS ("--help"),
+    ARGS ("--root", "/r", "start", "c"),
+    ARGS ("--root", "/r", "kill", "--all", "c", "9"),
+    ARGS ("delete", "--force", "c"),
+    ARGS ("spec", "--rootless"),
+    ARGS ("list", "-q"),
+    ARGS ("create", "--help"),
+    ARGS ("--help", "create", "--bundle", "/nonexistent", "c"),
+    ARGS ("exec", "-h"),
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (lines); i++)
+    {
+      struct run r;
+      cleanup_free char *rec = path ("rec");
+      nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+      mkdir (rec, 0755);
+      run (&r, lines[i]);
+      ck_assert_msg (r.status == 0, "%s: %d %s", lines[i][0], r.status, r.err);
+      ck_assert_int_eq (calls (), 1);
+      assert_call_argv (1, lines[i]);
+      run_free (&r);
+    }
+}
+END_TEST
+
+/* Descriptors reach the runtime as they came: the fake runtime sees the
+ * same set through ocigate as when started directly. */
+START_TEST (test_passthrough_fds)
+{
+  struct run r;
+  cleanup_free char *keep = xstrdup (getenv ("OCIGATE"));
+  setenv ("OCIGATE", FAKE_RUNC, 1); /* the fake runtime started directly */
+  run (&r, ARGS ("start", "c"));
+  setenv ("OCIGATE", keep, 1);
+  run_free (&r);
+  run (&r, ARGS ("start", "c"));
+  ck_assert_int_eq (r.status, 0);
+  ck_assert_int_eq (calls (), 2);
+  cleanup_free char *direct = call_file (1, "fds", NULL);
+  cleanup_free char *through = call_file (2, "fds", NULL);
+  ck_assert_msg (strstr (direct, "7\n") != NULL, "%s", direct);
+  ck_assert_str_eq (direct, through);
+  run_free (&r);
+}
+END_TEST
+
+/* A passthrough with OCIGATE_RUNTIME set does not need the policy. */
+START_TEST (test_passthrough_skips_policy)
+{
+  struct run r;
+  write_file ("policy.json", "{ not json", 0644);
+  run (&r, ARGS ("start", "c"));
+  ck_assert_int_eq (r.status, 0);
+  ck_assert_int_eq (calls (), 1);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- fail closed ---- */
+
+START_TEST (test_bad_policy)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  write_file ("policy.json", "{ \"preset\": \"lenient\" }", 0644);
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert (strstr (r.err, "policy.json") != NULL);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert (strstr (oj_str (oj_get (l, "msg")), "preset") != NULL);
+  run_free (&r);
+
+  /* without OCIGATE_RUNTIME even a passthrough needs the policy */
+  run_env (&r, ENV ("-OCIGATE_RUNTIME"), ARGS ("state", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  run_free (&r);
+
+  /* a policy named in the environment must exist */
+  run_env (&r, ENV ("OCIGATE_POLICY=/nonexistent/policy.json"),
+           ARGS ("create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert (strstr (r.err, "/nonexistent/policy.json") != NULL);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_bad_config)
+{
+  struct run r;
+  cleanup_free char *dir = path ("b");
+  mkdir (dir, 0755);
+  write_file ("b/config.json", "{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":1,"
+                               "\"uid\":0,\"gid\":0}}}",
+              0644);
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert (oj_str_eq (oj_get (l, "level"), "error"));
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "reject"));
+  ck_assert (oj_get (a, "error") != NULL);
+  run_free (&r);
+
+  run (&r, ARGS ("create", "--bundle", "missing", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert (strstr (r.err, "missing/config.json") != NULL);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_bad_argv)
+{
+  struct run r;
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bogus", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert (strstr (r.err, "-bogus") != NULL);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  last_json_line ("log.json", &ld);
+  run_free (&r);
+}
+END_TEST
+
+/* The rewrite cannot be written: the runtime is never called. */
+START_TEST (test_write_failure)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_del (d, "linux/seccomp");
+  write_bundle ("b", d, 0644);
+  cleanup_free char *before = slurp ("b/config.json", NULL);
+  fsize_limit = (long) strlen (before) + 100; /* the injected profile does not fit */
+  run (&r, ARGS ("create", "--bundle", "b", "c"));
+  fsize_limit = 0;
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert_msg (strstr (r.err, "cannot write") != NULL, "%s", r.err);
+  cleanup_free char *after = slurp ("b/config.json", NULL);
+  ck_assert_str_eq (before, after);
+  /* no temporary file is left behind */
+  cleanup_free char *dir = path ("b");
+  DIR *dh = opendir (dir);
+  struct dirent *de;
+  while ((de = readdir (dh)))
+    ck_assert_msg (strstr (de->d_name, ".tmp") == NULL, "%s left", de->d_name);
+  closedir (dh);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_audit_failure)
+{
+  struct run r;
+  /* a path no one can create */
+  write_file ("policy.json",
+              "{ \"audit\": { \"path\": \"/proc/ocigate/audit.jsonl\", \"syslog\": false } }",
+              0644);
+  cleanup_doc ocigate_doc_t *bad = root_config ();
+  write_bundle ("bad", bad, 0644);
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "bad", "c"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  cleanup_free char *log = slurp ("log.json", NULL);
+  ck_assert_uint_eq (count_lines (log), 1);
+  ck_assert (strstr (log, "audit log") != NULL);
+  run_free (&r);
+
+  /* allowed: a warning, and the container starts */
+  cleanup_doc ocigate_doc_t *good = tu_base ();
+  write_bundle ("good", good, 0644);
+  run (&r, ARGS ("create", "--bundle", "good", "c"));
+  ck_assert_int_eq (r.status, 0);
+  ck_assert_int_eq (calls (), 1);
+  ck_assert_msg (strstr (r.err, "warning") != NULL, "%s", r.err);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- the runtime itself ---- */
+
+START_TEST (test_recursion_guard)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *self = xasprintf ("OCIGATE_RUNTIME=%s", getenv ("OCIGATE"));
+  run_env (&r, ENV (self), ARGS ("create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (strstr (r.err, "is ocigate itself") != NULL, "%s", r.err);
+  run_free (&r);
+  /* through a symlink, and on a passthrough */
+  cleanup_free char *link = path ("runc");
+  ck_assert (symlink (getenv ("OCIGATE"), link) == 0);
+  cleanup_free char *viasym = xasprintf ("OCIGATE_RUNTIME=%s", link);
+  run_env (&r, ENV (viasym), ARGS ("state", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert (strstr (r.err, "is ocigate itself") != NULL);
+  run_free (&r);
+  /* named by the policy */
+  cleanup_free char *pol = xasprintf ("\"runtime\": \"%s\"", link);
+  write_policy (pol);
+  run_env (&r, ENV ("-OCIGATE_RUNTIME"), ARGS ("state", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert (strstr (r.err, "is ocigate itself") != NULL);
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_missing_runtime)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  run_env (&r, ENV ("OCIGATE_RUNTIME=/nonexistent/runc"),
+           ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "b", "c"));
+  ck_assert (r.status != 0);
+  ck_assert_msg (strstr (r.err, "/nonexistent/runc") != NULL, "%s", r.err);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert (strstr (oj_str (oj_get (l, "msg")), "/nonexistent/runc") != NULL);
+  run_free (&r);
+
+  run_env (&r, ENV ("OCIGATE_RUNTIME=relative/runc"), ARGS ("state", "c"));
+  ck_assert (r.status != 0);
+  ck_assert (strstr (r.err, "absolute") != NULL);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- exec ---- */
+
+static char *
+bundle_env (void)
+{
+  return xasprintf ("FAKE_RUNC_BUNDLE=%s/b", tmp);
+}
+
+START_TEST (test_exec_process_clamp)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  write_file ("process.json",
+              "{\"terminal\":false,\"user\":{\"uid\":1000,\"gid\":1000},\"args\":[\"sh\"],"
+              "\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\",\"CAP_KILL\"],"
+              "\"effective\":[\"CAP_SYS_ADMIN\"],\"permitted\":[\"CAP_SYS_ADMIN\"]},"
+              "\"noNewPrivileges\":false}",
+              0600);
+  const char *const *args
+      = ARGS ("--root", "/run/r", "--log", "log.json", "--log-format", "json", "exec",
+              "--process", "process.json", "--detach", "--pid-file", "exec.pid", "ctr1");
+  run_env (&r, ENV (benv), args);
+  ck_assert_msg (r.status == 0, "%d %s", r.status, r.err);
+  ck_assert_int_eq (calls (), 2);
+  assert_call_argv (1, ARGS ("--root", "/run/r", "state", "ctr1"));
+  assert_call_argv (2, args);
+  cleanup_free char *got = call_file (2, "process.json", NULL);
+  ck_assert_msg (strstr (got, "CAP_SYS_ADMIN") == NULL && strstr (got, "CAP_KILL") == NULL,
+                 "%s", got);
+  ck_assert (strstr (got, "\"noNewPrivileges\":true") != NULL);
+  cleanup_free char *p = path ("process.json");
+  struct stat st;
+  ck_assert (stat (p, &st) == 0 && (st.st_mode & 07777) == 0600);
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "command"), "exec"));
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "rewrite"));
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_exec_process_root)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  write_file ("process.json",
+              "{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}", 0600);
+  run_env (&r, ENV (benv), ARGS ("--log", "log.json", "--log-format", "json", "exec",
+                                 "--process", "process.json", "--detach", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 1); /* state only */
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert (strstr (oj_str (oj_get (l, "msg")), "root-user") != NULL);
+  run_free (&r);
+
+  /* a process without "user" runs as uid 0 */
+  write_file ("process.json", "{\"args\":[\"sh\"],\"cwd\":\"/\"}", 0600);
+  run_env (&r, ENV (benv), ARGS ("exec", "-p", "process.json", "ctr1"));
+  ck_assert_int_eq (r.status, 1);
+  run_free (&r);
+}
+END_TEST
+
+/* In a user namespace that maps container root elsewhere, uid 0 is not
+ * host root. */
+START_TEST (test_exec_userns)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_append (d, "linux/namespaces", "{\"type\":\"user\"}");
+  tu_set (d, "linux/uidMappings", "[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
+  tu_set (d, "linux/gidMappings", "[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  run_env (&r, ENV (benv), ARGS ("exec", "--user", "0:0", "ctr1", "id"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (2, ARGS ("exec", "--user", "0:0", "ctr1", "id"));
+  run_free (&r);
+}
+END_TEST
+
+struct exec_case
+{
+  const char *const *args;
+  int status;
+  const char *const *want; /* argv the runtime gets, NULL when rejected */
+};
+
+START_TEST (test_exec_flags)
+{
+  const struct exec_case cases[] = {
+    { ARGS ("exec", "c", "id"), 0, ARGS ("exec", "c", "id") },
+    { ARGS ("exec", "--cap", "CAP_SYS_ADMIN", "c", "id"), 0, ARGS ("exec", "c", "id") },
+    { ARGS ("exec", "--cap=CAP_SYS_ADMIN", "--tty", "--cap", "CAP_NET_RAW", "c", "sh"), 0,
+      ARGS ("exec", "--tty", "c", "sh") },
+    { ARGS ("exec", "--user", "0", "c", "id"), 1, NULL },
+    { ARGS ("exec", "-u", "4294967296:1", "c", "id"), 1, NULL },
+    { ARGS ("exec", "--user", "1000:1000", "c", "id"), 0,
+      ARGS ("exec", "--user", "1000:1000", "c", "id") },
+    { ARGS ("exec", "--no-new-privs=false", "c", "id"), 0,
+      ARGS ("exec", "--no-new-privs", "c", "id") },
+    { ARGS ("exec", "--no-new-privs", "c", "id"), 0, ARGS ("exec", "--no-new-privs", "c", "id") },
+    { ARGS ("exec", "--apparmor", "unconfined", "c", "id"), 1, NULL },
+    { ARGS ("exec", "--apparmor=other", "c", "id"), 0, ARGS ("exec", "c", "id") },
+    { ARGS ("exec", "--process-label", "system_u:system_r:spc_t:s0", "c", "id"), 1, NULL },
+    { ARGS ("exec", "--process-label", "system_u:system_r:container_t:s0:c1,c2", "c", "id"), 0,
+      ARGS ("exec", "c", "id") },
+    { ARGS ("exec", "--cwd", "/proc/self/fd/5", "c", "id"), 1, NULL },
+    { ARGS ("exec", "--cap", "SYS_ADMIN", "c", "id"), 1, NULL },
+    /* after the id the words are the command's */
+    { ARGS ("exec", "c", "sh", "--cap", "CAP_SYS_ADMIN", "--user", "0"), 0,
+      ARGS ("exec", "c", "sh", "--cap", "CAP_SYS_ADMIN", "--user", "0") },
+    { ARGS ("exec", "-g", "010", "c", "id"), 2, NULL },
+  };
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      struct run r;
+      cleanup_free char *rec = path ("rec");
+      nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+      mkdir (rec, 0755);
+      run_env (&r, ENV (benv), cases[i].args);
+      ck_assert_msg (r.status == cases[i].status, "case %zu: status %d: %s", i, r.status, r.err);
+      if (cases[i].want)
+        {
+          ck_assert_int_eq (calls (), 2);
+          assert_call_argv (2, cases[i].want);
+        }
+      else
+        ck_assert_int_eq (calls (), 1);
+      run_free (&r);
+    }
+}
+END_TEST
+
+/* Without --process the base is the container's own process: one that
+ * breaks the policy cannot be clamped by flags. */
+START_TEST (test_exec_container_unclamped)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_append (d, "process/capabilities/bounding", "\"CAP_SYS_ADMIN\"");
+  tu_set (d, "process/noNewPrivileges", "false");
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  run_env (&r, ENV (benv), ARGS ("exec", "c", "id"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert (strstr (r.err, "capabilities") != NULL);
+  run_free (&r);
+
+  /* only no_new_privs missing: added */
+  cleanup_doc ocigate_doc_t *d2 = tu_base ();
+  tu_set (d2, "process/noNewPrivileges", "false");
+  write_bundle ("b", d2, 0644);
+  cleanup_free char *rec = path ("rec");
+  nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  mkdir (rec, 0755);
+  run_env (&r, ENV (benv), ARGS ("exec", "c", "id"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (2, ARGS ("exec", "--no-new-privs", "c", "id"));
+  run_free (&r);
+}
+END_TEST
+
+START_TEST (test_exec_no_container)
+{
+  struct run r;
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "exec", "-p", "x.json", "gone"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 1);
+  ck_assert_msg (strstr (r.err, "cannot find container `gone`") != NULL, "%s", r.err);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  last_json_line ("log.json", &ld);
+  run_free (&r);
+}
+END_TEST
+
+/* ---- restore ---- */
+
+START_TEST (test_restore_lsm)
+{
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  const struct exec_case cases[] = {
+    { ARGS ("restore", "--bundle", "b", "--image-path", "ck", "c"), 0,
+      ARGS ("restore", "--bundle", "b", "--image-path", "ck", "c") },
+    { ARGS ("restore", "--lsm-profile", "apparmor:unconfined", "--bundle", "b", "c"), 1, NULL },
+    { ARGS ("restore", "--bundle", "b", "c", "--lsm-profile", "selinux:u:r:spc_t:s0"), 1, NULL },
+    { ARGS ("restore", "--bundle", "b", "--lsm-mount-context", "u:object_r:unconfined_t:s0", "c"),
+      1, NULL },
+    { ARGS ("restore", "--bundle", "b", "--lsm-profile", "apparmor:other", "c"), 0,
+      ARGS ("restore", "--bundle", "b", "c") },
+    { ARGS ("restore", "--lsm-profile=apparmor:other", "c", "--bundle", "b"), 0,
+      ARGS ("restore", "c", "--bundle", "b") },
+    { ARGS ("restore", "--bundle", "b", "--lsm-profile", "tomoyo:x", "c"), 2, NULL },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      struct run r;
+      cleanup_free char *rec = path ("rec");
+      nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+      mkdir (rec, 0755);
+      run (&r, cases[i].args);
+      ck_assert_msg (r.status == cases[i].status, "case %zu: status %d: %s", i, r.status, r.err);
+      if (cases[i].want)
+        assert_call_argv (1, cases[i].want);
+      else
+        ck_assert_int_eq (calls (), 0);
+      run_free (&r);
+    }
+}
+END_TEST
+
+/* ---- audit ---- */
+
+/* Concurrent gates append whole lines. */
+START_TEST (test_audit_concurrent)
+{
+  enum
+  {
+    N = 16
+  };
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_del (d, "linux/seccomp");
+  const char *ocigate = getenv ("OCIGATE");
+  pid_t pids[N];
+  for (int i = 0; i < N; i++)
+    {
+      cleanup_free char *b = xasprintf ("b%d", i);
+      write_bundle (b, d, 0644);
+    }
+  for (int i = 0; i < N; i++)
+    {
+      pids[i] = fork ();
+      ck_assert (pids[i] >= 0);
+      if (pids[i] == 0)
+        {
+          char b[16], id[16];
+          snprintf (b, sizeof (b), "b%d", i);
+          snprintf (id, sizeof (id), "c%d", i);
+          cleanup_free char *pol = xasprintf ("OCIGATE_POLICY=%s/policy.json", tmp);
+          cleanup_free char *rt = xasprintf ("OCIGATE_RUNTIME=%s", FAKE_RUNC);
+          cleanup_free char *rec = xasprintf ("FAKE_RUNC_DIR=%s/rec", tmp);
+          char *env[] = { (char *) "PATH=/usr/bin:/bin", pol, rt, rec, NULL };
+          if (chdir (tmp) < 0)
+            _exit (99);
+          int null = open ("/dev/null", O_WRONLY);
+          dup2 (null, 2);
+          execve (ocigate, (char *[]){ (char *) ocigate, (char *) "create", (char *) "--bundle", b,
+                                       id, NULL },
+                  env);
+          _exit (98);
+        }
+    }
+  for (int i = 0; i < N; i++)
+    {
+      int st;
+      ck_assert (waitpid (pids[i], &st, 0) == pids[i]);
+      ck_assert (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    }
+  cleanup_free char *audit = slurp ("audit.jsonl", NULL);
+  ck_assert_uint_eq (count_lines (audit), N);
+  char *save = NULL;
+  for (char *line = strtok_r (audit, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      cleanup_doc ocigate_doc_t *ld = NULL;
+      ocigate_json_t *l = parse (line, &ld);
+      ck_assert (oj_str_eq (oj_get (l, "decision"), "rewrite"));
+    }
+  ck_assert_int_eq (calls (), N);
+}
+END_TEST
+
+START_TEST (test_audit_format)
+{
+  ocigate_policy_t *pol = tu_default_policy ();
+  ocigate_result_t res = { 0 };
+  cleanup_doc ocigate_doc_t *d = root_config ();
+  tu_eval (pol, d, NULL, &res);
+  ocigate_audit_record_t rec = { .command = "create", .container_id = "c\xff",
+                                 .bundle = "/b\nx", .decision = OCIGATE_DECISION_REJECT,
+                                 .res = &res };
+  char *line;
+  size_t len;
+  ocigate_error_t err = NULL;
+  ck_assert (ocigate_audit_format (pol, &rec, &line, &len, &err) == 0);
+  ck_assert (len == strlen (line) && line[len - 1] == '\n');
+  ck_assert (strchr (line, '\n') == line + len - 1);
+  line[len - 1] = '\0';
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = parse (line, &ld);
+  ck_assert (oj_str_eq (oj_get (l, "container_id"), "c\xef\xbf\xbd"));
+  ck_assert (oj_str_eq (oj_get (l, "bundle"), "/b\nx"));
+  ck_assert (oj_str_eq (oj_get (l, "policy"), "restricted"));
+  ck_assert (oj_str_eq (oj_get (l, "policy_source"), "embedded"));
+  ck_assert (json_array_has (oj_get (l, "rules"), "root-user"));
+  ocigate_json_t *f = oj_at (oj_get (l, "findings"), 0);
+  ck_assert (oj_str_eq (oj_get (f, "rule"), "root-user"));
+  ck_assert (oj_str_eq (oj_get (f, "action"), "reject"));
+  ck_assert (oj_str_eq (oj_get (f, "pointer"), "/process/user/uid"));
+  free (line);
+  ocigate_result_free (&res);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("runtime");
+  TCase *tc = tcase_create ("runtime");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_reject_json_log);
+  tcase_add_test (tc, test_reject_text_log);
+  tcase_add_test (tc, test_reject_no_log);
+  tcase_add_test (tc, test_rewrite);
+  tcase_add_test (tc, test_allow_untouched);
+  tcase_add_test (tc, test_bundle_after_id);
+  tcase_add_test (tc, test_warn_mode);
+  tcase_add_test (tc, test_passthrough_bytes);
+  tcase_add_test (tc, test_passthrough_verbs);
+  tcase_add_test (tc, test_passthrough_fds);
+  tcase_add_test (tc, test_passthrough_skips_policy);
+  tcase_add_test (tc, test_bad_policy);
+  tcase_add_test (tc, test_bad_config);
+  tcase_add_test (tc, test_bad_argv);
+  tcase_add_test (tc, test_write_failure);
+  tcase_add_test (tc, test_audit_failure);
+  tcase_add_test (tc, test_recursion_guard);
+  tcase_add_test (tc, test_missing_runtime);
+  tcase_add_test (tc, test_exec_process_clamp);
+  tcase_add_test (tc, test_exec_process_root);
+  tcase_add_test (tc, test_exec_userns);
+  tcase_add_test (tc, test_exec_flags);
+  tcase_add_test (tc, test_exec_container_unclamped);
+  tcase_add_test (tc, test_exec_no_container);
+  tcase_add_test (tc, test_restore_lsm);
+  tcase_add_test (tc, test_audit_concurrent);
+  tcase_add_test (tc, test_audit_format);
+  suite_add_tcase (s, tc);
+  return tu_run (s);
+}
