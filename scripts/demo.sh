@@ -28,11 +28,13 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 bundle=$work/bundle
 mkdir -p "$bundle/rootfs/bin"
 cp /bin/busybox "$bundle/rootfs/bin/busybox"
-for a in $("$bundle/rootfs/bin/busybox" --list); do ln -sf busybox "$bundle/rootfs/bin/$a"; done
+for a in $("$bundle/rootfs/bin/busybox" --list); do
+  [ "$a" = busybox ] || ln -sf busybox "$bundle/rootfs/bin/$a"
+done
 (cd "$bundle" && runc spec)
 
 say "1. validate the attack corpus shipped in tests/data/attack (exit 1 = rejected)"
-"$ocigate" validate tests/data/attack/*.json | tail -n 12 || true
+"$ocigate" validate tests/data/attack/*.json | grep -E ' reject [a-z-]+ |checked:' | sort -u -t: -k1,1 || true
 
 say "2. runc spec's own bundle: runs as root, so the restricted policy rejects it"
 "$ocigate" validate "$bundle" || echo "(exit $?)"
