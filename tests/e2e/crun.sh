@@ -98,7 +98,7 @@ bundle() {
 	mkdir -p "$dir"
 	(cd "$dir" && runc spec)
 	ln -s "$W/rootfs" "$dir/rootfs"
-	jq --arg cg "/$CG_TOP/$id" "$@" '.process.terminal = false | .linux.cgroupsPath = $cg | '"$filter" \
+	jq --arg cg "/$CG_TOP/${W##*.}-$id" "$@" '.process.terminal = false | .linux.cgroupsPath = $cg | '"$filter" \
 		"$dir/config.json" >"$dir/config.tmp"
 	mv -f "$dir/config.tmp" "$dir/config.json"
 }

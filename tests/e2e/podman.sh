@@ -45,7 +45,7 @@ TOP=${top_srcdir:-$(cd "$HERE/../.." && pwd)}
 . "$HERE/lib/gate.sh"
 
 e2e_need_root
-e2e_need_cmd podman conmon unshare jq
+e2e_need_cmd podman conmon unshare jq flock
 
 # The host's view of what ocigate would write, before anything runs.
 host_state() {
@@ -61,6 +61,7 @@ if [ -z "${_OCIGATE_E2E_PODMAN_NS:-}" ]; then
 fi
 
 gate_init
+gate_lock podman
 gate_check_clean W
 tmpdir W ocigate-podman
 

@@ -22,12 +22,15 @@
 #                             (and Uid UID when given)
 #   gate_policy FILE          stdin (JSON) becomes FILE after `ocigate policy
 #                             check` accepted it
-#   gate_lock FILE            hold an exclusive lock on lib/FILE until exit:
-#                             tests that share host directories
-#                             (/run/containerd as a mount point, cgroup
-#                             parents) must not overlap under `make -j
-#                             check`; every test that starts a containerd
-#                             locks containerd.sh
+#   gate_lock CMD             hold an exclusive lock, until exit, on the
+#                             installed binary CMD (e.g. containerd): tests
+#                             that share host directories or cgroup parents
+#                             (/run/containerd as a mount point, kubepods,
+#                             libpod_parent) must not overlap, whether under
+#                             `make -j check` or from two build trees on one
+#                             machine.  The binary is machine-wide and
+#                             exists whenever the test can run, so no lock
+#                             file is created or left behind.
 #   gate_check_clean VAR      at exit, after every other exit handler (call it
 #                             before `tmpdir VAR`): fail the test if a
 #                             process whose command line names the directory
@@ -36,8 +39,6 @@
 #   gate_done                 print the summary; exit 1 if any check failed,
 #                             else 0
 #   gate_elapsed              seconds since gate_init
-
-_GATE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # CAP_NET_BIND_SERVICE is bit 10: the only capability restricted allows.
 GATE_CAP_ALLOWED=$((1 << 10))
@@ -135,16 +136,33 @@ gate_policy() {
 }
 
 gate_lock() {
-	local name=$1 lock
-	# A file that exists for as long as the source tree does: no lock file
-	# is created, so none is left behind.  flock works on a read-only fd.
-	lock=$_GATE_LIB_DIR/$name
-	[ -f "$lock" ] || e2e_die "gate_lock: no $lock"
-	exec {GATE_LOCK_FD}<"$lock"
-	if ! flock -n "$GATE_LOCK_FD"; then
-		e2e_log "waiting for another test holding $name"
-		flock "$GATE_LOCK_FD"
-	fi
+	local lock line pid=$$ fd
+	lock=$(command -v "$1") && lock=$(readlink -f -- "$lock") && [ -f "$lock" ] ||
+		e2e_die "gate_lock: no $1 installed"
+	# The lock is held by a helper process, not by this shell: a locked fd
+	# here would be inherited by containerd, the shims and conmon, and one
+	# of them left running would hold the lock for good.  The helper lets
+	# go when this shell is gone.
+	exec {fd}< <(
+		exec 9<"$lock" || exit 1
+		if ! flock -n 9; then
+			echo waiting
+			flock 9 || exit 1
+		fi
+		echo locked
+		exec 0</dev/null 1>&- 2>&-
+		while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+	)
+	GATE_LOCK_PID=$!
+	on_exit "kill $GATE_LOCK_PID 2>/dev/null || true"
+	while read -r -u "$fd" line; do
+		case "$line" in
+		waiting) e2e_log "waiting for another test using $1 on this machine" ;;
+		locked) break ;;
+		esac
+	done
+	exec {fd}<&-
+	[ "$line" = locked ] || e2e_die "gate_lock: cannot lock $lock"
 }
 
 gate_done() {
