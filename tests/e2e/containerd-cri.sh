@@ -54,7 +54,6 @@ e2e_need_cmd containerd ctr containerd-shim-runc-v2 runc catatonit jq flock "$E2
 gate_init
 RUNC_BIN=$(command -v runc)
 
-gate_lock containerd
 gate_check_clean W
 tmpdir W ocigate-cri
 

@@ -61,7 +61,6 @@ if [ -z "${_OCIGATE_E2E_PODMAN_NS:-}" ]; then
 fi
 
 gate_init
-gate_lock podman
 gate_check_clean W
 tmpdir W ocigate-podman
 

@@ -33,6 +33,16 @@
 #                             of TOP (e.g. kubepods, libpod_parent): only
 #                             parents the engines leave behind, never other
 #                             people's cgroups.  Busy ones are left alone.
+#   e2e_lock CMD              hold an exclusive machine-wide lock, until
+#                             exit, on the installed binary CMD (containerd,
+#                             podman): private engines of the same kind share
+#                             host directories and cgroup parents
+#                             (/run/containerd as a mount point, kubepods,
+#                             libpod_parent) and must not overlap, whether
+#                             under `make -j check` or from two build trees.
+#                             No lock file is created.  containerd_start and
+#                             podman_setup call it; calling it again for the
+#                             same CMD is a no-op.
 #   make_capture_runtime SCRIPT OUTDIR [REAL_RUNTIME]
 #                             write an executable SCRIPT that, when called as
 #                             an OCI runtime, copies BUNDLE/config.json of every
@@ -143,6 +153,43 @@ tmpdir_new() {
 tmpdir() {
 	[ "${BASH_SUBSHELL:-0}" = 0 ] || e2e_die "tmpdir VAR: call it in the main shell, not in \$(...)"
 	tmpdir_new "$@"
+}
+
+# ---- machine-wide locks ----------------------------------------------------
+
+_E2E_LOCKED=" "
+
+e2e_lock() {
+	local cmd=${1:-} lock line pid=$$ fd
+	lock=$(command -v "$cmd") && lock=$(readlink -f -- "$lock") && [ -f "$lock" ] ||
+		e2e_die "e2e_lock: no $cmd installed"
+	case "$_E2E_LOCKED" in *" $lock "*) return 0 ;; esac
+	[ "${BASH_SUBSHELL:-0}" = 0 ] || e2e_die "e2e_lock: call it in the main shell"
+	# The lock is held by a helper process, not by this shell: a locked fd
+	# here would be inherited by containerd, the shims and conmon, and one
+	# of them left running would hold the lock for good.  The helper lets
+	# go when this shell is gone.
+	exec {fd}< <(
+		exec 9<"$lock" || exit 1
+		if ! flock -n 9; then
+			echo waiting
+			flock 9 || exit 1
+		fi
+		echo locked
+		exec 0</dev/null 1>&- 2>&-
+		while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+	)
+	on_exit "kill $! 2>/dev/null || true"
+	line=
+	while read -r -u "$fd" line; do
+		case "$line" in
+		waiting) e2e_log "waiting for another test using $cmd on this machine" ;;
+		locked) break ;;
+		esac
+	done
+	exec {fd}<&-
+	[ "$line" = locked ] || e2e_die "e2e_lock: cannot lock $lock"
+	_E2E_LOCKED="$_E2E_LOCKED$lock "
 }
 
 # ---- rootfs and bundles --------------------------------------------------

@@ -187,8 +187,9 @@ containerd_start() {
 	local w=${1:-} extra=${2:-} i d
 	[ -n "$w" ] || e2e_die "containerd_start WORKDIR [EXTRA.toml]"
 	e2e_need_root
-	e2e_need_cmd containerd ctr containerd-shim-runc-v2 jq nsenter unshare
+	e2e_need_cmd containerd ctr containerd-shim-runc-v2 jq nsenter unshare flock
 	[ -z "${CONTAINERD_PID:-}" ] || e2e_die "containerd already started (pid $CONTAINERD_PID)"
+	e2e_lock containerd
 	mkdir -p "$w" && w=$(readlink -f -- "$w")
 	CONTAINERD_WORKDIR=$w
 	CONTAINERD_SOCK=$w/containerd.sock

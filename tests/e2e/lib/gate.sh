@@ -22,15 +22,6 @@
 #                             (and Uid UID when given)
 #   gate_policy FILE          stdin (JSON) becomes FILE after `ocigate policy
 #                             check` accepted it
-#   gate_lock CMD             hold an exclusive lock, until exit, on the
-#                             installed binary CMD (e.g. containerd): tests
-#                             that share host directories or cgroup parents
-#                             (/run/containerd as a mount point, kubepods,
-#                             libpod_parent) must not overlap, whether under
-#                             `make -j check` or from two build trees on one
-#                             machine.  The binary is machine-wide and
-#                             exists whenever the test can run, so no lock
-#                             file is created or left behind.
 #   gate_check_clean VAR      at exit, after every other exit handler (call it
 #                             before `tmpdir VAR`): fail the test if a
 #                             process whose command line names the directory
@@ -133,36 +124,6 @@ gate_policy() {
 	cat >"$f"
 	out=$("$OCIGATE" policy check --policy "$f" 2>&1) ||
 		e2e_die "ocigate rejects the test policy $f: $out"
-}
-
-gate_lock() {
-	local lock line pid=$$ fd
-	lock=$(command -v "$1") && lock=$(readlink -f -- "$lock") && [ -f "$lock" ] ||
-		e2e_die "gate_lock: no $1 installed"
-	# The lock is held by a helper process, not by this shell: a locked fd
-	# here would be inherited by containerd, the shims and conmon, and one
-	# of them left running would hold the lock for good.  The helper lets
-	# go when this shell is gone.
-	exec {fd}< <(
-		exec 9<"$lock" || exit 1
-		if ! flock -n 9; then
-			echo waiting
-			flock 9 || exit 1
-		fi
-		echo locked
-		exec 0</dev/null 1>&- 2>&-
-		while kill -0 "$pid" 2>/dev/null; do sleep 1; done
-	)
-	GATE_LOCK_PID=$!
-	on_exit "kill $GATE_LOCK_PID 2>/dev/null || true"
-	while read -r -u "$fd" line; do
-		case "$line" in
-		waiting) e2e_log "waiting for another test using $1 on this machine" ;;
-		locked) break ;;
-		esac
-	done
-	exec {fd}<&-
-	[ "$line" = locked ] || e2e_die "gate_lock: cannot lock $lock"
 }
 
 gate_done() {

@@ -32,7 +32,8 @@ podman_setup() {
 	local w=${1:-} rt=${2:-} name=${3:-ocigate}
 	[ -n "$w" ] && [ -n "$rt" ] || e2e_die "podman_setup WORKDIR RUNTIME [NAME]"
 	e2e_need_root
-	e2e_need_cmd podman conmon
+	e2e_need_cmd podman conmon flock
+	e2e_lock podman
 	mkdir -p "$w" && w=$(readlink -f -- "$w")
 	mkdir -p "$w/storage" "$w/run" "$w/tmp" "$w/networks" "$w/volumes"
 	PODMAN_WORKDIR=$w
