@@ -101,7 +101,7 @@ image_build_pause "$W/pause.tar" localhost/pause:test
 containerd_import "$W/busybox.tar" k8s.io
 containerd_import "$W/pause.tar" k8s.io
 
-handler=$(cri info | jq -c '.info.config.containerd.runtimes.ocigate // empty')
+handler=$(cri info | jq -c '.info.config.containerd.runtimes.ocigate // empty') || true
 if [ "$(jq -r '.runtimeType + " " + .options.BinaryName' <<<"$handler")" = "io.containerd.runc.v2 $OCIGATE" ]; then
 	ok "containerd loaded the ocigate runtime handler (runc v2 shim, BinaryName = ocigate)"
 else
@@ -120,8 +120,13 @@ runp() {
 	printf -v "$__v" '%s' "$__o"
 	return $__rc
 }
-create() { # create POD ARGS... -> container id
-	cri create "$@" | jq -r '.container_id // empty'
+create() { # create POD ARGS... -> container id (nothing, and the error on stderr, if it fails)
+	local o
+	if o=$(cri create "$@"); then
+		jq -r '.container_id // empty' <<<"$o"
+	else
+		printf 'e2e: CreateContainer failed: %s\n' "$o" >&2
+	fi
 }
 xsync() { # xsync OUTVAR CID CMD...: ExecSync; stdout+stderr in OUTVAR, exit code in EXEC_RC
 	local __v=$1 __r
@@ -134,10 +139,10 @@ xsync() { # xsync OUTVAR CID CMD...: ExecSync; stdout+stderr in OUTVAR, exit cod
 	printf -v "$__v" '%s' "$__r"
 }
 audit_ctr() { # audit_ctr NAMESPACE POD CONTAINER-NAME|"" COMMAND -> last matching line
-	jq -c --arg ns "$1" --arg pod "$2" --arg c "$3" --arg cmd "$4" \
+	{ jq -c --arg ns "$1" --arg pod "$2" --arg c "$3" --arg cmd "$4" \
 		'select(.namespace == $ns and .pod == $pod and .command == $cmd
 			and (if $c == "" then .container_type == "sandbox" else .container == $c end))' \
-		"$AUDIT" 2>/dev/null | tail -n1
+		"$AUDIT" 2>/dev/null || true; } | tail -n1
 }
 # check_start_error WHAT CID NEEDLE...: StartContainer fails, status tells why
 check_start_error() {
@@ -149,7 +154,7 @@ check_start_error() {
 	fi
 	ok "$what: StartContainer fails"
 	check_contains "$what: StartContainer error" "$(cat "$W/start.out")" "ocigate: rejected by policy" "$@"
-	st=$(cri status "$cid")
+	st=$(cri status "$cid") || true
 	[ "$(jq -r '.state + " " + (.exit_code|tostring) + " " + .reason' <<<"$st")" = "CONTAINER_EXITED 128 StartError" ] &&
 		ok "$what: ContainerStatus CONTAINER_EXITED, exit 128, reason StartError" ||
 		not_ok "$what: ContainerStatus CONTAINER_EXITED, exit 128, reason StartError" "$st"
@@ -159,7 +164,7 @@ check_start_error() {
 	printf '%s\n' "$(jq -r .message <<<"$st")" >"$W/message-$cid.txt"
 }
 spec_of() { # containerd's own OCI spec of a container (what exec is built from)
-	cctr -n k8s.io containers info "$1" 2>/dev/null | jq -c .Spec
+	{ cctr -n k8s.io containers info "$1" 2>/dev/null || true; } | jq -c .Spec
 }
 
 # ---- 1. compliant pod ---------------------------------------------------------
@@ -169,14 +174,14 @@ else
 	not_ok "RunPodSandbox web (runtime_handler ocigate)" "$POD"
 	gate_done
 fi
-a=$(audit_ctr default web "" create)
+a=$(audit_ctr default web "" create) || true
 [ "$(jq -r .decision <<<"$a")" = rewrite ] && ok "audit: sandbox of default/web rewritten (pause hardened)" ||
 	not_ok "audit: sandbox of default/web rewritten" "$a"
 
-APP=$(create "$POD" --name app --image localhost/busybox:test --user 1000 -- sleep 600)
+APP=$(create "$POD" --name app --image localhost/busybox:test --user 1000 -- sleep 600) || true
 [ -n "$APP" ] && cri start "$APP" >/dev/null 2>"$W/err" && ok "compliant container (run_as_user 1000) starts" ||
 	not_ok "compliant container (run_as_user 1000) starts" "$(cat "$W/err")"
-st=$(cri status "$APP" | jq -r .state)
+st=$(cri status "$APP" | jq -r .state) || true
 [ "$st" = CONTAINER_RUNNING ] && ok "ContainerStatus app: CONTAINER_RUNNING" ||
 	not_ok "ContainerStatus app: CONTAINER_RUNNING" "$st"
 
@@ -190,28 +195,28 @@ xsync out "$APP" touch /ocigate-probe
 check_contains "writing to /" "$out" "Read-only file system"
 
 # What containerd asked for vs what the exec got.
-spec=$(spec_of "$APP")
-ncaps=$(jq '.process.capabilities.bounding | length' <<<"$spec")
+spec=$(spec_of "$APP") || true
+ncaps=$(jq '.process.capabilities.bounding | length' <<<"$spec") || true
 [ "$ncaps" -gt 1 ] && [ "$(jq -r '.process.noNewPrivileges // false' <<<"$spec")" = false ] &&
 	ok "containerd's own spec for app (the exec template) holds $ncaps capabilities and no no_new_privs" ||
 	not_ok "containerd's own spec for app holds more than the container got" "$spec"
 [ "$(status_field "$status" CapBnd)" = "$(status_field "$init" CapBnd)" ] &&
 	ok "ExecSync process clamped to the container: CapBnd $(status_field "$status" CapBnd)" ||
 	not_ok "ExecSync process clamped to the container" "$status"
-a=$(audit_ctr default web app exec)
+a=$(audit_ctr default web app exec) || true
 check_contains "audit: ExecSync vetted" "$(jq -r '.decision + " " + (.rules | join(","))' <<<"$a")" \
 	rewrite capabilities no-new-privileges
 
 bundle=$W/containerd/state/io.containerd.runtime.v2.task/k8s.io/$APP
-rw=$(jq -r '.annotations["ocigate.rewrites"] // empty' "$bundle/config.json" 2>/dev/null)
+rw=$(jq -r '.annotations["ocigate.rewrites"] // empty' "$bundle/config.json" 2>/dev/null) || true
 check_contains "config.json annotation ocigate.rewrites" "$rw" capabilities no-new-privileges readonly-rootfs seccomp
-a=$(audit_ctr default web app create)
+a=$(audit_ctr default web app create) || true
 [ "$(jq -r '.decision + " " + .container_type + " " + .image' <<<"$a")" = "rewrite container localhost/busybox:test" ] &&
 	ok "audit: default/web/app rewritten, image localhost/busybox:test" ||
 	not_ok "audit: default/web/app rewritten" "$a"
 
 # ---- 2. root container in the same pod ----------------------------------------
-ROOT=$(create "$POD" --name rootapp --image localhost/busybox:test -- sleep 600)
+ROOT=$(create "$POD" --name rootapp --image localhost/busybox:test -- sleep 600) || true
 check_start_error "root container" "$ROOT" "root-user: process runs as host root (uid 0)" \
 	"fix: set securityContext.runAsNonRoot/runAsUser or USER in the image"
 [ "$(cri status "$APP" | jq -r .state)" = CONTAINER_RUNNING ] &&
@@ -222,13 +227,13 @@ for step in "stop $APP" "rm $APP" "rm $ROOT" "stopp $POD" "rmp $POD"; do
 	# shellcheck disable=SC2086
 	if out=$(cri $step 2>&1); then ok "CRI ${step%% *}"; else not_ok "CRI ${step%% *}" "$out"; fi
 done
-left=$(cri ps | jq length)$(cri pods | jq length)
+left=$(cri ps | jq length)$(cri pods | jq length) || true
 [ "$left" = 00 ] && ok "no container or pod listed after removal" || not_ok "nothing listed after removal" "$(cri ps)" "$(cri pods)"
 
 # ---- 4. privileged -------------------------------------------------------------
 if runp PPOD --name priv --privileged; then
 	ok "RunPodSandbox priv (privileged pod: its pause container is hardened, not refused)"
-	PRIV=$(create "$PPOD" --name app --image localhost/busybox:test --user 1000 --privileged -- sleep 600)
+	PRIV=$(create "$PPOD" --name app --image localhost/busybox:test --user 1000 --privileged -- sleep 600) || true
 	check_start_error "privileged container" "$PRIV" \
 		"privileged: container is privileged" "fix: remove securityContext.privileged"
 else
@@ -245,7 +250,7 @@ else
 fi
 if runp SPOD --name hostnet --namespace kube-system --host-network; then
 	ok "hostNetwork pod in kube-system (exempted): RunPodSandbox"
-	SYS=$(create "$SPOD" --name agent --image localhost/busybox:test --user 1000 -- sleep 600)
+	SYS=$(create "$SPOD" --name agent --image localhost/busybox:test --user 1000 -- sleep 600) || true
 	if [ -n "$SYS" ] && cri start "$SYS" >/dev/null 2>"$W/err"; then
 		ok "hostNetwork pod in kube-system: container starts"
 		xsync netns "$SYS" readlink /proc/self/ns/net
@@ -257,7 +262,7 @@ if runp SPOD --name hostnet --namespace kube-system --host-network; then
 	else
 		not_ok "hostNetwork pod in kube-system: container starts" "$(cat "$W/err")"
 	fi
-	a=$(audit_ctr kube-system hostnet agent create)
+	a=$(audit_ctr kube-system hostnet agent create) || true
 	check_contains "audit: kube-system/hostnet/agent" \
 		"$(jq -r '"exemption=\(.exemption) " + ([.findings[] | "\(.rule)=\(.action)"] | unique | join(","))' <<<"$a")" \
 		"exemption=0" "host-namespaces=warn"
@@ -267,7 +272,7 @@ fi
 
 # ---- 6. ExecSync asking for root in a container that does not run as root ------
 if runp LPOD --name old --namespace legacy; then
-	LEG=$(create "$LPOD" --name app --image localhost/busybox:test -- sleep 600)
+	LEG=$(create "$LPOD" --name app --image localhost/busybox:test -- sleep 600) || true
 	if [ -n "$LEG" ] && cri start "$LEG" >/dev/null 2>"$W/err"; then
 		ok "legacy: root container starts, moved to uid 65534 (root-user: rewrite)"
 		[ "$(jq -r .process.user.uid <<<"$(spec_of "$LEG")")" = 0 ] &&
