@@ -39,7 +39,7 @@ skip() {
 
 missing=
 for c in dpkg-buildpackage dpkg-checkbuilddeps dpkg-deb dpkg-parsechangelog dh dh_apparmor \
-	fakeroot containerd man groff awk; do
+	fakeroot readelf containerd man groff awk; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
 [ -z "$missing" ] || skip "not installed:$missing"
@@ -115,12 +115,13 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = ocigate ] || fail "Package is '$(field Package)'"
 [ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)'"
 depends=$(field Depends)
-for d in 'runc | crun' libyajl2 libseccomp2 libapparmor1 libselinux1 libcap2; do
+depends_on() {
 	case ", $depends," in
-	*", $d"[\ ,]*) ;;
-	*) fail "Depends lacks '$d': $depends" ;;
+	*", $1"[\ ,:]*) ;;
+	*) fail "Depends lacks '$1': $depends" ;;
 	esac
-done
+}
+depends_on 'runc | crun'
 
 dpkg-deb -e "$deb" "$W/control"
 for f in /etc/ocigate/policy.json /etc/apparmor.d/ocigate-default /etc/logrotate.d/ocigate; do
@@ -162,6 +163,13 @@ if grep -E '\.(la|a|h|pc)$|/include/|policy\.json\.example$' <<<"$listing"; then
 fi
 
 bin=$root/usr/bin/ocigate
+# Every shared library the binary needs is a dependency (${shlibs:Depends});
+# a static build (configure's choice) needs none.
+for so in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+	pkg=$(dpkg-query -S "*/$so" 2>/dev/null | sed -n '1s/[:,].*//p')
+	[ -n "$pkg" ] || fail "no installed package provides $so, which ocigate needs"
+	depends_on "$pkg"
+done
 "$bin" version >"$W/version" || fail "ocigate version exits $?"
 grep -qx "ocigate version $version" "$W/version" || fail "ocigate version says: $(cat "$W/version")"
 grep -qx 'features: +seccomp +apparmor +selinux' "$W/version" ||
