@@ -453,10 +453,14 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
 }
 
 static int
-load_seccomp (ocigate_policy_t *p, ocigate_error_t *err)
+load_seccomp (ocigate_policy_t *p, bool lazy, ocigate_error_t *err)
 {
   cleanup_free char *buf = NULL;
   size_t len;
+  /* A profile file is read now, so a bad one fails at load; the embedded
+   * one is known good and can wait for ocigate_seccomp_default(). */
+  if (lazy && p->seccomp_profile_path == NULL)
+    return 0;
   const char *name = p->seccomp_profile_path ? p->seccomp_profile_path : "embedded seccomp profile";
   if (p->seccomp_profile_path)
     {
@@ -474,8 +478,8 @@ load_seccomp (ocigate_policy_t *p, ocigate_error_t *err)
   return 0;
 }
 
-ocigate_policy_t *
-ocigate_policy_parse (const char *buf, size_t len, const char *name, ocigate_error_t *err)
+static ocigate_policy_t *
+policy_parse (const char *buf, size_t len, const char *name, bool lazy, ocigate_error_t *err)
 {
   ocigate_policy_t *p = ocigate_policy_default ();
   ocigate_json_parse_opts_t o = { .name = name, .max_depth = 32, .allow_comments = true };
@@ -483,7 +487,7 @@ ocigate_policy_parse (const char *buf, size_t len, const char *name, ocigate_err
   struct loader L = { doc, name, p };
   p->source = xstrdup (name);
   if (doc == NULL || walk (&L, ocigate_doc_root (doc), "", top_key, NULL, err) < 0
-      || load_seccomp (p, err) < 0)
+      || load_seccomp (p, lazy, err) < 0)
     {
       ocigate_policy_free (p);
       return NULL;
@@ -492,14 +496,20 @@ ocigate_policy_parse (const char *buf, size_t len, const char *name, ocigate_err
 }
 
 ocigate_policy_t *
-ocigate_policy_load (const char *path, ocigate_error_t *err)
+ocigate_policy_parse (const char *buf, size_t len, const char *name, ocigate_error_t *err)
+{
+  return policy_parse (buf, len, name, false, err);
+}
+
+static ocigate_policy_t *
+policy_load (const char *path, bool lazy, ocigate_error_t *err)
 {
   cleanup_free char *buf = NULL;
   size_t len;
   if (path == NULL)
     {
       ocigate_policy_t *p = ocigate_policy_default ();
-      if (load_seccomp (p, err) < 0)
+      if (load_seccomp (p, lazy, err) < 0)
         {
           ocigate_policy_free (p);
           return NULL;
@@ -508,7 +518,19 @@ ocigate_policy_load (const char *path, ocigate_error_t *err)
     }
   if (ocigate_read_file (path, 1 << 20, &buf, &len, err) < 0)
     return NULL;
-  return ocigate_policy_parse (buf, len, path, err);
+  return policy_parse (buf, len, path, lazy, err);
+}
+
+ocigate_policy_t *
+ocigate_policy_load (const char *path, ocigate_error_t *err)
+{
+  return policy_load (path, false, err);
+}
+
+ocigate_policy_t *
+ocigate_policy_load_lazy (const char *path, ocigate_error_t *err)
+{
+  return policy_load (path, true, err);
 }
 
 /* ---- show ---- */

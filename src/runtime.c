@@ -294,12 +294,12 @@ load_policy (ocigate_error_t *err)
   const char *env = getenv ("OCIGATE_POLICY");
   struct stat st;
   if (env && *env)
-    return ocigate_policy_load (env, err);
+    return ocigate_policy_load_lazy (env, err);
   /* No policy file installed: the embedded restricted default.  A file
    * that exists but cannot be read or parsed fails closed. */
   if (stat (OCIGATE_POLICY_PATH, &st) < 0 && errno == ENOENT)
-    return ocigate_policy_load (NULL, err);
-  return ocigate_policy_load (OCIGATE_POLICY_PATH, err);
+    return ocigate_policy_load_lazy (NULL, err);
+  return ocigate_policy_load_lazy (OCIGATE_POLICY_PATH, err);
 }
 
 static const char *

@@ -303,6 +303,19 @@ weak_name (const ocigate_json_t *sc, const char *name, const char *action,
 ocigate_json_t *
 ocigate_seccomp_default (struct eval *e)
 {
+  if (e->pol->seccomp_profile == NULL)
+    {
+      /* ocigate_policy_load_lazy left the embedded profile for now.  The
+       * policy object is the caller's heap object, never const storage:
+       * fill its cache in place. */
+      ocigate_policy_t *p = (ocigate_policy_t *) e->pol;
+      ocigate_json_parse_opts_t o = { .name = "embedded seccomp profile" };
+      p->seccomp_profile = ocigate_json_parse (ocigate_default_seccomp_json,
+                                               strlen (ocigate_default_seccomp_json), &o, NULL);
+      /* Built in and parsed by every unit test: this cannot fail. */
+      if (p->seccomp_profile == NULL)
+        abort ();
+    }
   return ocigate_doc_root (e->pol->seccomp_profile);
 }
 

@@ -111,6 +111,10 @@ typedef struct ocigate_policy_s
 ocigate_policy_t *ocigate_policy_default (void);
 /* Load and validate a policy file; NULL path means the default. */
 ocigate_policy_t *ocigate_policy_load (const char *path, ocigate_error_t *err);
+/* The same, but the embedded default seccomp profile (seccomp_profile stays
+ * NULL) is parsed only when a rewrite injects it: runtime mode, where most
+ * invocations never need it. */
+ocigate_policy_t *ocigate_policy_load_lazy (const char *path, ocigate_error_t *err);
 ocigate_policy_t *ocigate_policy_parse (const char *buf, size_t len, const char *name,
                                         ocigate_error_t *err);
 void ocigate_policy_free (ocigate_policy_t *p);
