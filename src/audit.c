@@ -21,50 +21,57 @@ ocigate_decision_name (ocigate_decision_t d)
   return decision_names[d];
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq (const unsigned char *p)
+{
+  size_t n;
+  uint32_t cp;
+  if (*p < 0x80)
+    return 1;
+  if ((*p & 0xe0) == 0xc0)
+    n = 2, cp = *p & 0x1f;
+  else if ((*p & 0xf0) == 0xe0)
+    n = 3, cp = *p & 0x0f;
+  else if ((*p & 0xf8) == 0xf0)
+    n = 4, cp = *p & 0x07;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+  /* overlong forms, surrogates and values past U+10FFFF */
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+      || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    return 0;
+  return n;
+}
+
 /* Strings from argv or the file system need not be UTF-8; the generator
  * refuses those, and a log line must never be lost over one byte.  Invalid
- * sequences become U+FFFD. */
+ * sequences become U+FFFD.  NULL when s is valid as it is. */
 static char *
 utf8_sanitize (const char *s)
 {
-  strbuf_t b = { 0 };
   const unsigned char *p = (const unsigned char *) s;
-  strbuf_puts (&b, "");
+  size_t n;
+  while (*p && (n = utf8_seq (p)) > 0)
+    p += n;
+  if (*p == '\0')
+    return NULL;
+  strbuf_t b = { 0 };
+  strbuf_append (&b, s, (size_t) (p - (const unsigned char *) s));
   while (*p)
     {
-      size_t n = 0;
-      uint32_t cp = 0;
-      if (*p < 0x80)
-        n = 1;
-      else if ((*p & 0xe0) == 0xc0)
-        n = 2, cp = *p & 0x1f;
-      else if ((*p & 0xf0) == 0xe0)
-        n = 3, cp = *p & 0x0f;
-      else if ((*p & 0xf8) == 0xf0)
-        n = 4, cp = *p & 0x07;
-      bool ok = n > 0;
-      for (size_t i = 1; ok && i < n; i++)
-        {
-          if ((p[i] & 0xc0) != 0x80)
-            ok = false;
-          else
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-      /* overlong forms, surrogates and values past U+10FFFF */
-      if (ok && n > 1
-          && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-              || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff))
-        ok = false;
-      if (ok)
-        {
-          strbuf_append (&b, (const char *) p, n);
-          p += n;
-        }
+      n = utf8_seq (p);
+      if (n)
+        strbuf_append (&b, (const char *) p, n);
       else
-        {
-          strbuf_append (&b, "\xef\xbf\xbd", 3);
-          p++;
-        }
+        strbuf_append (&b, "\xef\xbf\xbd", 3);
+      p += n ? n : 1;
     }
   return strbuf_steal (&b);
 }
@@ -73,7 +80,7 @@ ocigate_json_t *
 ocigate_rt_json_string (ocigate_doc_t *doc, const char *s)
 {
   cleanup_free char *clean = utf8_sanitize (s);
-  return oj_new_string (doc, clean);
+  return oj_new_string (doc, clean ? clean : s);
 }
 
 void
