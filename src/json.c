@@ -451,6 +451,7 @@ oj_equal (const ocigate_json_t *a, const ocigate_json_t *b)
 struct parse_ctx
 {
   ocigate_doc_t *doc;
+  const char *buf; /* the whole input, parsed in one yajl_parse call */
   yajl_handle h;
   ocigate_json_t **stack;
   size_t depth, max_depth;
@@ -480,10 +481,48 @@ fail (struct parse_ctx *c, size_t offset, char *msg)
   return 0;
 }
 
+/* Where the value that just ended began.  yajl reports the offset after
+ * a token; an error message should point at the value itself. */
+static size_t
+value_start (struct parse_ctx *c, const ocigate_json_t *v)
+{
+  size_t end = cur_offset (c), n;
+  switch (v->type)
+    {
+    case OJ_STRING:
+      /* Back from the closing quote to the first quote not escaped by an
+       * odd run of backslashes. */
+      for (size_t i = end > 0 ? end - 1 : 0; i-- > 0;)
+        if (c->buf[i] == '"')
+          {
+            size_t bs = 0;
+            while (bs < i && c->buf[i - 1 - bs] == '\\')
+              bs++;
+            if (bs % 2 == 0)
+              return i;
+          }
+      return end;
+    case OJ_NUMBER:
+      n = v->u.str.len;
+      break;
+    case OJ_FALSE:
+      n = 5;
+      break;
+    case OJ_TRUE:
+    case OJ_NULL:
+      n = 4;
+      break;
+    default:
+      n = 1; /* the opening bracket */
+      break;
+    }
+  return end >= n ? end - n : 0;
+}
+
 static int
 add_value (struct parse_ctx *c, ocigate_json_t *v)
 {
-  v->offset = cur_offset (c);
+  v->offset = value_start (c, v);
   if (c->depth == 0)
     {
       c->doc->root = v;
@@ -677,7 +716,7 @@ ocigate_json_parse (const char *buf, size_t len, const ocigate_json_parse_opts_t
   const char *name = opts && opts->name ? opts->name : "<input>";
   size_t max_depth = opts && opts->max_depth ? opts->max_depth : 64;
   ocigate_doc_t *doc = ocigate_doc_new ();
-  struct parse_ctx c = { .doc = doc, .max_depth = max_depth };
+  struct parse_ctx c = { .doc = doc, .buf = buf, .max_depth = max_depth };
   unsigned line, col;
   size_t i;
 
