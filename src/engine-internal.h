@@ -98,6 +98,28 @@ ocigate_json_t *ocigate_seccomp_default (struct eval *e);
 int ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_token,
                                 strbuf_t *out);
 
+/* A path walked component by component the way the kernel resolves it
+ * through /proc, instead of normalising it lexically: '..' pops one
+ * component, the links /proc/self, /proc/thread-self and /proc/net lead
+ * into the walking process's own directory ("self" stands for its pid),
+ * and /proc/P/root leads back to "/" where the walk knows that root is the
+ * caller's (any_root: every process's, as inside the container; else
+ * only self's and 1's).  stop, when given, is asked after every step and
+ * ends the walk (returning true) when it says so.  Components point into
+ * path; only the first OCIGATE_PROC_DEPTH are kept. */
+#define OCIGATE_PROC_DEPTH 8
+typedef struct
+{
+  const char *c[OCIGATE_PROC_DEPTH];
+  size_t l[OCIGATE_PROC_DEPTH];
+  int n; /* depth */
+} ocigate_proc_walk_t;
+bool ocigate_proc_walk (const char *path, bool any_root,
+                        bool (*stop) (const ocigate_proc_walk_t *w), ocigate_proc_walk_t *w);
+bool ocigate_proc_walk_is (const ocigate_proc_walk_t *w, int i, const char *s);
+/* a pid: digits, or "self" */
+bool ocigate_proc_walk_pid (const ocigate_proc_walk_t *w, int i);
+
 /* Is uid 0 (container) host root given the config's user namespace? */
 bool ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int64_t id);
 

@@ -104,32 +104,22 @@ check_privileged (struct eval *e, ocigate_error_t *err)
 
 static const char *const required_ns[] = { "pid", "ipc", "uts", "mount", "network" };
 
-/* /proc/{1,self,thread-self}/ns/X in any spelling, also /proc/1/task/1/ns. */
+/* /proc/{1,self,thread-self}/ns/X in any spelling, also /proc/1/task/N/ns.
+ * The runtime opens the path in the host's view, where runc is self and
+ * /proc/self/root and /proc/1/root are the host's root: walk it as the
+ * kernel does (/proc/thread-self/../../ns/net is runc's own). */
 static bool
 ns_path_is_host_lexically (const char *path)
 {
-  cleanup_free char *n = ocigate_path_normalize (path);
-  const char *p;
-  if (!str_has_prefix (n, "/proc/"))
+  ocigate_proc_walk_t w;
+  ocigate_proc_walk (path, false, NULL, &w);
+  if (!ocigate_proc_walk_is (&w, 0, "proc")
+      || !(ocigate_proc_walk_is (&w, 1, "self") || ocigate_proc_walk_is (&w, 1, "1")))
     return false;
-  p = n + 6;
-  if (str_has_prefix (p, "1/"))
-    p += 2;
-  else if (str_has_prefix (p, "self/"))
-    p += 5;
-  else if (str_has_prefix (p, "thread-self/"))
-    p += 12;
-  else
-    return false;
-  if (str_has_prefix (p, "task/"))
-    {
-      p += 5;
-      p += strspn (p, "0123456789");
-      if (*p != '/')
-        return false;
-      p++;
-    }
-  return str_has_prefix (p, "ns/");
+  if (w.n == 4)
+    return ocigate_proc_walk_is (&w, 2, "ns");
+  return w.n == 6 && ocigate_proc_walk_is (&w, 2, "task") && ocigate_proc_walk_pid (&w, 3)
+         && ocigate_proc_walk_is (&w, 4, "ns");
 }
 
 static const char *

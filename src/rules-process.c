@@ -389,42 +389,113 @@ fix_selinux (struct eval *e, ocigate_error_t *err)
 
 /* ---- cwd and limits ---- */
 
-/* /proc/self/fd, /proc/thread-self/fd, /proc/N/fd, /proc/N/task/N/fd.
- * Judged before normalising '..': the kernel resolves the fd link first.
- * Empty and '.' components are harmless to skip. */
-static bool
-cwd_is_proc_fd (const char *cwd)
+/* ---- paths under /proc ---- */
+
+bool
+ocigate_proc_walk_is (const ocigate_proc_walk_t *w, int i, const char *s)
 {
-  const char *comp[6];
-  size_t lens[6];
-  int n = 0;
-  const char *p = cwd;
-  while (*p && n < 6)
+  return i < w->n && i < OCIGATE_PROC_DEPTH && w->l[i] == strlen (s)
+         && strncmp (w->c[i], s, w->l[i]) == 0;
+}
+
+bool
+ocigate_proc_walk_pid (const ocigate_proc_walk_t *w, int i)
+{
+  return i < w->n && i < OCIGATE_PROC_DEPTH
+         && ((w->l[i] > 0 && strspn (w->c[i], "0123456789") >= w->l[i])
+             || ocigate_proc_walk_is (w, i, "self"));
+}
+
+static void
+walk_push (ocigate_proc_walk_t *w, const char *c, size_t l)
+{
+  if (w->n < OCIGATE_PROC_DEPTH)
+    {
+      w->c[w->n] = c;
+      w->l[w->n] = l;
+    }
+  w->n++;
+}
+
+/* A process directory: /proc/P or /proc/P/task/T. */
+static bool
+in_process_dir (const ocigate_proc_walk_t *w)
+{
+  return (w->n == 2 || (w->n == 4 && ocigate_proc_walk_is (w, 2, "task")
+                        && ocigate_proc_walk_pid (w, 3)))
+         && ocigate_proc_walk_is (w, 0, "proc") && ocigate_proc_walk_pid (w, 1);
+}
+
+bool
+ocigate_proc_walk (const char *path, bool any_root, bool (*stop) (const ocigate_proc_walk_t *w),
+                   ocigate_proc_walk_t *w)
+{
+  const char *p = path;
+  w->n = 0;
+  for (;;)
     {
       while (*p == '/')
         p++;
-      if (!*p)
-        break;
+      if (*p == '\0')
+        return false;
       size_t l = strcspn (p, "/");
-      if (!(l == 1 && p[0] == '.'))
-        {
-          comp[n] = p;
-          lens[n] = l;
-          n++;
-        }
+      const char *c = p;
       p += l;
+      bool in_proc = w->n == 1 && ocigate_proc_walk_is (w, 0, "proc");
+      if (l == 1 && c[0] == '.')
+        continue;
+      if (l == 2 && c[0] == '.' && c[1] == '.')
+        {
+          if (w->n > 0)
+            w->n--;
+        }
+      else if (in_proc && l == 4 && strncmp (c, "self", 4) == 0)
+        walk_push (w, "self", 4);
+      else if (in_proc && l == 11 && strncmp (c, "thread-self", 11) == 0)
+        {
+          walk_push (w, "self", 4);
+          walk_push (w, "task", 4);
+          walk_push (w, "self", 4);
+        }
+      else if (in_proc && l == 3 && strncmp (c, "net", 3) == 0)
+        {
+          walk_push (w, "self", 4);
+          walk_push (w, "net", 3);
+        }
+      else if (in_process_dir (w) && l == 4 && strncmp (c, "root", 4) == 0
+               && (any_root || ocigate_proc_walk_is (w, 1, "self") || ocigate_proc_walk_is (w, 1, "1")))
+        w->n = 0;
+      else
+        walk_push (w, c, l);
+      if (stop && stop (w))
+        return true;
     }
-#define IS(i, s) (lens[i] == strlen (s) && strncmp (comp[i], s, lens[i]) == 0)
-#define NUM(i) (strspn (comp[i], "0123456789") >= lens[i] && lens[i] > 0)
-  if (n < 3 || !IS (0, "proc"))
+}
+
+/* /proc/P/fd or /proc/P/task/T/fd: from here on every component, '..'
+ * included, goes through a descriptor. */
+static bool
+at_fd_dir (const ocigate_proc_walk_t *w)
+{
+  int n = w->n;
+  if (n != 3 && n != 5)
     return false;
-  if (!(IS (1, "self") || IS (1, "thread-self") || NUM (1)))
-    return false;
-  if (IS (2, "fd"))
-    return true;
-  return n >= 5 && IS (2, "task") && NUM (3) && IS (4, "fd");
-#undef IS
-#undef NUM
+  ocigate_proc_walk_t parent = *w;
+  parent.n = n - 1;
+  return in_process_dir (&parent) && ocigate_proc_walk_is (w, n - 1, "fd");
+}
+
+/* /proc/self/fd, /proc/thread-self/fd, /proc/N/fd, /proc/N/task/N/fd in
+ * any spelling.  Judged as the kernel walks the path, not after
+ * normalising: /proc/self/fd/7/../.. is above the fd's target on the
+ * host, and /proc/self/../1/fd or /proc/thread-self/../../fd are fd
+ * directories.  Inside the container every process's root is the
+ * container's. */
+static bool
+cwd_is_proc_fd (const char *cwd)
+{
+  ocigate_proc_walk_t w;
+  return ocigate_proc_walk (cwd, true, at_fd_dir, &w);
 }
 
 int
