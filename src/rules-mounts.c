@@ -195,7 +195,11 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
     {
       const ocigate_json_t *m = oj_at (mounts, i);
       const char *type = oj_str (oj_get (m, "type"));
-      cleanup_free char *dest = ocigate_path_normalize (oj_str (oj_get (m, "destination")));
+      const char *d = oj_str (oj_get (m, "destination"));
+      /* runc joins a relative destination to the rootfs: "sys/kernel" is
+       * /sys/kernel. */
+      cleanup_free char *abs = d[0] == '/' ? xstrdup (d) : xasprintf ("/%s", d);
+      cleanup_free char *dest = ocigate_path_normalize (abs);
       cleanup_free char *p = ptrf ("/mounts/%zu", i);
       bool under = ocigate_path_has_prefix (dest, "/proc") || ocigate_path_has_prefix (dest, "/sys");
       if (under && !standard_kernel_mount (dest, type))
