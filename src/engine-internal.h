@@ -34,7 +34,8 @@ struct rule_def
 extern const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT];
 
 /* Record a finding for e->rule with its effective action (or `action`
- * where a rule escalates, e.g. unknown capability names always reject). */
+ * where a rule escalates, e.g. unknown capability names reject where the
+ * rule would rewrite; a rule set to warn or off stays so). */
 void finding (struct eval *e, const char *pointer, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 void finding_action (struct eval *e, ocigate_action_t action, const char *pointer,

@@ -171,9 +171,13 @@ finding_action (struct eval *e, ocigate_action_t action, const char *pointer, co
                 ...)
 {
   va_list ap;
-  /* A rule the operator turned off stays off. */
+  /* A rule the operator turned off stays off, and one set to warn (the
+   * privileged preset, an override) only warns: escalation replaces a
+   * rewrite that cannot fix the field, never the operator's choice. */
   if (e->actions[e->rule] == OCIGATE_ACTION_OFF)
     return;
+  if (e->actions[e->rule] == OCIGATE_ACTION_WARN)
+    action = OCIGATE_ACTION_WARN;
   va_start (ap, fmt);
   vfinding (e, action, pointer, fmt, ap);
   va_end (ap);
