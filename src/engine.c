@@ -599,8 +599,13 @@ build_context (const ocigate_json_t *root, ocigate_context_t *ctx)
     return;
   /* Only keys the engine itself writes.  CRI-O copies pod annotations into
    * config.json too, but cannot let a pod set its own ContainerType etc.
-   * because it writes its keys last; containerd's keys are its own. */
+   * because it writes its keys last; containerd's keys are its own.  Both
+   * families at once means one of them came from a pod author (containerd's
+   * keys under CRI-O, or CRI-O's passed through by containerd): which one
+   * cannot be told, so neither counts. */
   const char *ct = annotation (ann, "io.kubernetes.cri.container-type");
+  if (ct && annotation (ann, "io.kubernetes.cri-o.ContainerType"))
+    return;
   if (ct)
     {
       ctx->engine = "containerd";
