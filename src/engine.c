@@ -672,7 +672,7 @@ effective (const ocigate_policy_t *pol, struct eval *e)
       e->actions[r] = (int8_t) a;
     }
   e->caps_allowed = ocigate_caps_preset (preset);
-  if (pol->caps_allowed_set)
+  if (pol->caps_allowed_set && !(ex && ex->preset >= 0))
     ocigate_caps_mask (&pol->caps_allowed, &e->caps_allowed, NULL);
 }
 
