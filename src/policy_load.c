@@ -57,12 +57,25 @@ ocigate_strlist_contains (const ocigate_strlist_t *l, const char *s)
   return false;
 }
 
+/* A prefix of an image reference ends where a name component does:
+ * "docker.io/library" covers docker.io/library/nginx:1 but not
+ * docker.io/libraryevil/x, and "registry.example.com" not
+ * registry.example.com.evil.io/x. */
+static bool
+boundary (char c)
+{
+  return c == '\0' || c == '/' || c == ':' || c == '@';
+}
+
 bool
 ocigate_strlist_has_prefix_of (const ocigate_strlist_t *l, const char *s)
 {
   for (size_t i = 0; i < l->n; i++)
-    if (str_has_prefix (s, l->v[i]))
-      return true;
+    {
+      size_t n = strlen (l->v[i]);
+      if (strncmp (s, l->v[i], n) == 0 && (boundary (s[n]) || (n > 0 && boundary (l->v[i][n - 1]))))
+        return true;
+    }
   return false;
 }
 

@@ -65,7 +65,8 @@ typedef struct
 } ocigate_strlist_t;
 
 bool ocigate_strlist_contains (const ocigate_strlist_t *l, const char *s);
-/* true when s starts with one of the list's entries */
+/* true when the image reference s starts with one of the list's entries,
+ * ending at a boundary of the reference ('/', ':', '@' or its end) */
 bool ocigate_strlist_has_prefix_of (const ocigate_strlist_t *l, const char *s);
 
 typedef struct
