@@ -252,6 +252,11 @@ walk (struct loader *L, const ocigate_json_t *obj, const char *where, section_fn
     {
       const ocigate_json_member_t *m = &obj->u.obj.m[i];
       cleanup_free char *full = *where ? xasprintf ("%s.%s", where, m->key) : xstrdup (m->key);
+      /* Keys are matched by their dotted path; a key that is itself dotted
+       * ("capabilities.allowed" at the top) would be a second, undocumented
+       * spelling of a nested one. */
+      if (strchr (m->key, '.'))
+        return at (L, m->val, full, err, "unknown key");
       int r = fn (L, full, m->val, ctx, err);
       if (r < 0)
         return -1;
