@@ -407,6 +407,14 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     return get_list (L, v, key, &p->sysctls_allowed, err);
   if (KEY ("devices.allowed"))
     return get_list (L, v, key, &p->devices_allowed, err);
+  /* null is the default, as `policy show` prints it. */
+  if ((KEY ("seccomp.profile") || KEY ("selinux.type")) && v->type == OJ_NULL)
+    {
+      char **dst = KEY ("seccomp.profile") ? &p->seccomp_profile_path : &p->selinux_type;
+      free (*dst);
+      *dst = NULL;
+      return 0;
+    }
   if (KEY ("seccomp.profile"))
     return get_string (L, v, key, &p->seccomp_profile_path, err);
   if (KEY ("seccomp.dangerous"))
@@ -611,8 +619,9 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   uint64_t mask = ocigate_caps_preset (p->preset);
   if (p->caps_allowed_set)
     ocigate_caps_mask (&p->caps_allowed, &mask, NULL);
+  /* Only names libcap knows: a number would not load again. */
   for (int c = 0; c < 64 && c < ocigate_cap_kernel_count (); c++)
-    if (mask & (UINT64_C (1) << c))
+    if ((mask & (UINT64_C (1) << c)) && ocigate_cap_name (c, buf) != buf)
       G_STR (g, ocigate_cap_name (c, buf));
   yajl_gen_array_close (g);
   yajl_gen_map_close (g);
@@ -643,7 +652,10 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   G_STR (g, "seccomp");
   yajl_gen_map_open (g);
   G_STR (g, "profile");
-  G_STR (g, p->seccomp_profile_path ? p->seccomp_profile_path : "embedded");
+  if (p->seccomp_profile_path)
+    G_STR (g, p->seccomp_profile_path);
+  else
+    yajl_gen_null (g); /* embedded */
   gen_list (g, "dangerous", &p->seccomp_dangerous);
   yajl_gen_map_close (g);
   G_STR (g, "apparmor");
