@@ -124,7 +124,12 @@ walk_parent (ocigate_doc_t *doc, const char *path, char *last, size_t lastlen)
       if (n->type == OJ_ARRAY)
         n = oj_at (n, (size_t) atoi (key));
       else
-        n = oj_ensure_object (doc, n, key);
+        {
+          /* Step into an existing object or array; create only what is absent. */
+          ocigate_json_t *c = oj_get (n, key);
+          n = c && (c->type == OJ_OBJECT || c->type == OJ_ARRAY) ? c
+                                                                 : oj_ensure_object (doc, n, key);
+        }
       ck_assert_msg (n != NULL, "path %s", path);
       p = s + 1;
     }
