@@ -214,6 +214,30 @@ START_TEST (test_root_user)
 }
 END_TEST
 
+START_TEST (test_root_user_missing_user)
+{
+  /* runc reads an absent process.user as uid 0, gid 0. */
+  ocigate_result_t res;
+  ocigate_doc_t *d = tu_base ();
+  tu_del (d, "process/user");
+  tu_eval (NULL, d, &lexical, &res);
+  ck_assert_finding (&res, "root-user", REJ, "/process/user/uid");
+  ck_assert_finding (&res, "root-group", WARN, "/process/user/gid");
+  ocigate_result_free (&res);
+
+  ocigate_policy_t *pol = tu_policy ("{\"rules\":{\"root-user\":\"rewrite\"}}");
+  tu_rewrite (pol, d, &lexical, &res);
+  ck_assert (res.changed);
+  ck_assert_json (d, "process/user", "{\"uid\":65534,\"gid\":65534}");
+  ocigate_result_free (&res);
+  tu_eval (pol, d, &lexical, &res);
+  ck_assert_findings (&res, 0);
+  ocigate_result_free (&res);
+  ocigate_policy_free (pol);
+  ocigate_doc_free (d);
+}
+END_TEST
+
 START_TEST (test_root_user_rewrite)
 {
   ocigate_result_t res;
@@ -2293,6 +2317,7 @@ main (void)
   tcase_add_test (tc, test_base_is_clean);
   tcase_add_test (tc, test_rule_table);
   tcase_add_test (tc, test_root_user);
+  tcase_add_test (tc, test_root_user_missing_user);
   tcase_add_test (tc, test_root_user_rewrite);
   tcase_add_test (tc, test_root_group);
   tcase_add_test (tc, test_privileged);
