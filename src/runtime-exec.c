@@ -302,26 +302,6 @@ overlay (const ocigate_rt_argv_t *a, const ocigate_json_t *base, ocigate_doc_t *
   return 0;
 }
 
-/* The string a finding's JSON pointer ("/capabilities/bounding/3") names. */
-static const char *
-pointer_str (ocigate_doc_t *doc, const char *ptr)
-{
-  const ocigate_json_t *n = ocigate_doc_root (doc);
-  const char *p = ptr;
-  while (n && *p == '/')
-    {
-      p++;
-      size_t l = strcspn (p, "/");
-      cleanup_free char *tok = xstrndup (p, l);
-      if (n->type == OJ_ARRAY)
-        n = oj_at (n, (size_t) strtoul (tok, NULL, 10));
-      else
-        n = oj_get (n, tok);
-      p += l;
-    }
-  return oj_str (n);
-}
-
 /* The argv as it would be exec'd, with the original index of each word
  * (-1 for an inserted one). */
 static char **
@@ -358,14 +338,39 @@ drop_occurrence (struct rt *rt, const int *map, const ocigate_rt_flag_t *f)
   return true;
 }
 
+static const char *const cap_flag_sets[] = { "bounding", "effective", "permitted", "ambient" };
+
+static bool
+set_has (const ocigate_json_t *set, const char *name)
+{
+  for (size_t i = 0; i < oj_len (set); i++)
+    if (oj_str_eq (oj_at (set, i), name))
+      return true;
+  return false;
+}
+
+/* Would the engine's clamp take this --cap capability away?  Judged by
+ * clamping a copy of the process with the engine's own fix, so the answer
+ * does not depend on how findings are worded or pointed. */
+static bool
+cap_refused (const ocigate_json_t *before, const ocigate_json_t *after, const char *cap)
+{
+  for (size_t s = 0; s < ARRAY_SIZE (cap_flag_sets); s++)
+    if (set_has (oj_get (before, cap_flag_sets[s]), cap)
+        && !set_has (oj_get (after, cap_flag_sets[s]), cap))
+      return true;
+  return false;
+}
+
 /* Drop the flags behind one rewrite finding.  Returns how many words
- * changed. */
+ * changed.  clamped: the process after the engine's rewrites. */
 static int
 drop_for (struct rt *rt, const ocigate_rt_argv_t *ca, const int *map, ocigate_doc_t *doc,
-          const ocigate_finding_t *fd)
+          ocigate_doc_t *clamped, const ocigate_finding_t *fd)
 {
   int changed = 0;
-  const char *cap = fd->rule == R_CAPABILITIES ? pointer_str (doc, fd->pointer) : NULL;
+  const ocigate_json_t *before = oj_get (ocigate_doc_root (doc), "capabilities");
+  const ocigate_json_t *after = oj_get (ocigate_doc_root (clamped), "capabilities");
   if (fd->rule == R_NO_NEW_PRIVILEGES && !rt->add_nnp)
     {
       rt->add_nnp = true;
@@ -380,7 +385,7 @@ drop_for (struct rt *rt, const ocigate_rt_argv_t *ca, const int *map, ocigate_do
       switch (fd->rule)
         {
         case R_CAPABILITIES:
-          hit = f->id == RF_CAP && cap && strcmp (f->value, cap) == 0;
+          hit = f->id == RF_CAP && cap_refused (before, after, f->value);
           break;
         case R_NO_NEW_PRIVILEGES:
           hit = f->id == RF_NO_NEW_PRIVS;
@@ -429,7 +434,7 @@ clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container
       int *map = NULL, n;
       char **v = candidate (rt, &map, &n);
       ocigate_rt_argv_t ca;
-      ocigate_doc_t *doc = NULL;
+      ocigate_doc_t *doc = NULL, *clamped = NULL;
       int r = CLAMP_ERROR, changed = 0;
       bool pending = false;
       ocigate_result_free (res);
@@ -456,11 +461,21 @@ clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container
       if (res->mode != OCIGATE_MODE_ENFORCE)
         goto next;
       for (size_t i = 0; i < res->n; i++)
-        if (res->f[i].action == OCIGATE_ACTION_REWRITE)
-          {
-            pending = true;
-            changed += drop_for (rt, &ca, map, doc, &res->f[i]);
-          }
+        pending |= res->f[i].action == OCIGATE_ACTION_REWRITE;
+      if (pending)
+        {
+          clamped = ocigate_doc_new ();
+          ocigate_doc_set_root (clamped, oj_copy (clamped, ocigate_doc_root (doc)));
+          if (ocigate_apply_process (rt->pol, clamped, container, opts, res, err) < 0)
+            {
+              r = CLAMP_ERROR;
+              goto next;
+            }
+          res->changed = false;
+          for (size_t i = 0; i < res->n; i++)
+            if (res->f[i].action == OCIGATE_ACTION_REWRITE)
+              changed += drop_for (rt, &ca, map, doc, clamped, &res->f[i]);
+        }
       if (pending && changed == 0)
         {
           /* Nothing on the command line caused it: the container's own
@@ -474,6 +489,7 @@ clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container
       else if (pending)
         r = -1; /* judge the edited argv again */
     next:
+      ocigate_doc_free (clamped);
       ocigate_doc_free (doc);
       ocigate_argv_free (&ca);
       free (map);
