@@ -97,11 +97,20 @@ ocigate_rt_timestamp (char buf[64], bool fraction)
     snprintf (buf + l, 64 - l, "Z");
 }
 
+/* From argv or the file system: may be any bytes. */
 static void
 set_str (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, const char *val)
 {
   if (val)
     oj_set (doc, obj, key, ocigate_rt_json_string (doc, val));
+}
+
+/* From the engine or a parsed (UTF-8 validated) document. */
+static void
+set_utf8 (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, const char *val)
+{
+  if (val)
+    oj_set (doc, obj, key, oj_new_string (doc, val));
 }
 
 int
@@ -115,26 +124,26 @@ ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t 
   ocigate_doc_set_root (doc, o);
 
   ocigate_rt_timestamp (ts, true);
-  set_str (doc, o, "time", ts);
-  set_str (doc, o, "decision", ocigate_decision_name (rec->decision));
-  set_str (doc, o, "command", rec->command);
+  set_utf8 (doc, o, "time", ts);
+  set_utf8 (doc, o, "decision", ocigate_decision_name (rec->decision));
+  set_utf8 (doc, o, "command", rec->command);
   set_str (doc, o, "container_id", rec->container_id);
   set_str (doc, o, "bundle", rec->bundle);
   if (res)
     {
-      set_str (doc, o, "namespace", res->ctx.namespace);
-      set_str (doc, o, "pod", res->ctx.pod);
-      set_str (doc, o, "container", res->ctx.container);
-      set_str (doc, o, "container_type", res->ctx.container_type);
-      set_str (doc, o, "image", res->ctx.image);
-      set_str (doc, o, "engine", res->ctx.engine);
+      set_utf8 (doc, o, "namespace", res->ctx.namespace);
+      set_utf8 (doc, o, "pod", res->ctx.pod);
+      set_utf8 (doc, o, "container", res->ctx.container);
+      set_utf8 (doc, o, "container_type", res->ctx.container_type);
+      set_utf8 (doc, o, "image", res->ctx.image);
+      set_utf8 (doc, o, "engine", res->ctx.engine);
     }
-  set_str (doc, o, "policy", ocigate_policy_name (pol));
+  set_utf8 (doc, o, "policy", ocigate_policy_name (pol));
   set_str (doc, o, "policy_source", pol->source ? pol->source : "embedded");
-  set_str (doc, o, "mode", ocigate_mode_name (res ? res->mode : pol->mode));
+  set_utf8 (doc, o, "mode", ocigate_mode_name (res ? res->mode : pol->mode));
   if (res)
     {
-      set_str (doc, o, "preset", ocigate_preset_name (res->preset));
+      set_utf8 (doc, o, "preset", ocigate_preset_name (res->preset));
       if (res->exemption >= 0)
         oj_set (doc, o, "exemption", oj_new_int (doc, res->exemption));
       ocigate_json_t *rules = oj_new (doc, OJ_ARRAY);
@@ -148,9 +157,9 @@ ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t 
             oj_append (doc, rules, oj_new_string (doc, id));
           seen[f->rule] = true;
           ocigate_json_t *fo = oj_new (doc, OJ_OBJECT);
-          set_str (doc, fo, "rule", id);
-          set_str (doc, fo, "action", ocigate_action_name (f->action));
-          set_str (doc, fo, "pointer", f->pointer);
+          set_utf8 (doc, fo, "rule", id);
+          set_utf8 (doc, fo, "action", ocigate_action_name (f->action));
+          set_utf8 (doc, fo, "pointer", f->pointer);
           oj_append (doc, findings, fo);
         }
       oj_set (doc, o, "rules", rules);
@@ -158,7 +167,7 @@ ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t 
       set_str (doc, o, "note", res->note);
     }
   set_str (doc, o, "error", rec->error);
-  set_str (doc, o, "version", PACKAGE_VERSION);
+  set_utf8 (doc, o, "version", PACKAGE_VERSION);
 
   char *buf;
   size_t len;
@@ -201,6 +210,9 @@ ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *
 {
   cleanup_free char *line = NULL;
   size_t len;
+  const char *path = pol->audit_path;
+  if ((path == NULL || *path == '\0') && !pol->audit_syslog)
+    return 0; /* the operator turned the trail off */
   if (ocigate_audit_format (pol, rec, &line, &len, err) < 0)
     return -1;
 
@@ -214,7 +226,6 @@ ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *
       closelog ();
     }
 
-  const char *path = pol->audit_path;
   if (path == NULL || *path == '\0')
     return 0;
   /* O_APPEND: every write lands at the end, and one write() per line means
