@@ -852,15 +852,21 @@ ocigate_result_message (const ocigate_result_t *res)
 {
   strbuf_t b = { 0 };
   bool first = true;
-  /* Most severe first, catalogue order within a severity. */
+  size_t rest = 0;
+  /* Most severe first, catalogue order within a severity.  A rejection
+   * lists what rejected: the rewrites that will not happen now would only
+   * bury the reason (and engines show a bounded amount of it). */
   for (int s = 3; s >= 1; s--)
     for (size_t i = 0; i < res->n; i++)
       {
         const ocigate_finding_t *f = &res->f[i];
         if (severity (f->action) != s)
           continue;
-        if (!first)
-          strbuf_puts (&b, "\n");
+        if (res->reject && f->action != OCIGATE_ACTION_REJECT)
+          {
+            rest++;
+            continue;
+          }
         if (first)
           {
             strbuf_printf (&b, "ocigate: %s by policy %s: ",
@@ -868,9 +874,12 @@ ocigate_result_message (const ocigate_result_t *res)
             first = false;
           }
         else
-          strbuf_puts (&b, "ocigate: ");
+          strbuf_puts (&b, "\nocigate: ");
         strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, f->message,
-                       f->pointer, ocigate_rules[f->rule].info.fix);
+                       *f->pointer ? f->pointer : "/", ocigate_rules[f->rule].info.fix);
       }
+  if (rest)
+    strbuf_printf (&b, "\nocigate: and %zu more finding%s to fix (ocigate validate shows them)",
+                   rest, rest == 1 ? "" : "s");
   return strbuf_steal (&b);
 }

@@ -253,11 +253,27 @@ int
 check_devices (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *devs = linux_get (e, "devices");
-  for (size_t i = 0; i < oj_len (devs); i++)
+  if (oj_len (devs) == 1)
     {
-      cleanup_free char *p = ptrf ("/linux/devices/%zu", i);
-      const char *path = oj_str (oj_get (oj_at (devs, i), "path"));
-      finding (e, p, "host device node %s in the container", path ? path : "(no path)");
+      const char *path = oj_str (oj_get (oj_at (devs, 0), "path"));
+      finding (e, "/linux/devices/0", "host device node %s in the container",
+               path ? path : "(no path)");
+    }
+  else if (oj_len (devs) > 1)
+    {
+      /* A privileged engine config lists every host device: name a few. */
+      strbuf_t b = { 0 };
+      size_t shown = oj_len (devs) < 6 ? oj_len (devs) : 6;
+      for (size_t i = 0; i < shown; i++)
+        {
+          const char *path = oj_str (oj_get (oj_at (devs, i), "path"));
+          strbuf_printf (&b, "%s%s", i ? ", " : "", path ? path : "(no path)");
+        }
+      if (shown < oj_len (devs))
+        strbuf_printf (&b, " and %zu more", oj_len (devs) - shown);
+      finding (e, "/linux/devices", "%zu host device nodes in the container: %s", oj_len (devs),
+               b.s);
+      free (b.s);
     }
   const ocigate_json_t *rules = oj_path (e->root, "linux/resources/devices");
   for (size_t i = 0; i < oj_len (rules); i++)
@@ -407,6 +423,12 @@ list_has (const ocigate_json_t *l, const char *s)
       const char *v = oj_str (oj_at (l, i));
       if (v == NULL)
         continue;
+      if (ocigate_path_is_normal (v))
+        {
+          if (strcmp (v, s) == 0)
+            return true;
+          continue;
+        }
       cleanup_free char *n = ocigate_path_normalize (v);
       if (strcmp (n, s) == 0)
         return true;
@@ -418,6 +440,7 @@ static void
 masked_missing (struct eval *e, const char *key, const char *const *want, size_t n, bool fix)
 {
   ocigate_json_t *l = linux_get (e, key);
+  strbuf_t missing = { 0 };
   for (size_t i = 0; i < n; i++)
     {
       if (list_has (l, want[i]))
@@ -429,11 +452,14 @@ masked_missing (struct eval *e, const char *key, const char *const *want, size_t
           oj_append (e->doc, l, oj_new_string (e->doc, want[i]));
         }
       else
-        {
-          cleanup_free char *p = ptrf ("/linux/%s", key);
-          finding (e, p, "%s is not in %s", want[i], key);
-        }
+        strbuf_printf (&missing, "%s%s", missing.len ? ", " : "", want[i]);
     }
+  if (missing.len)
+    {
+      cleanup_free char *p = ptrf ("/linux/%s", key);
+      finding (e, p, "default %s missing: %s", key, missing.s);
+    }
+  free (missing.s);
 }
 
 int

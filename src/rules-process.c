@@ -179,6 +179,11 @@ check_capabilities (struct eval *e, ocigate_error_t *err)
   for (size_t s = 0; s < ARRAY_SIZE (cap_sets); s++)
     {
       const ocigate_json_t *set = oj_get (caps, cap_sets[s]);
+      /* One finding per set and reason: an engine's default set would
+       * otherwise be a dozen lines saying the same thing. */
+      const char *reasons[4] = { NULL };
+      strbuf_t names[4] = { { 0 } };
+      size_t count[4] = { 0 }, first[4] = { 0 };
       for (size_t i = 0; i < oj_len (set); i++)
         {
           const char *name = oj_str (oj_at (set, i));
@@ -186,14 +191,33 @@ check_capabilities (struct eval *e, ocigate_error_t *err)
           const char *why = cap_verdict (e, caps, cap_sets[s], name, &unknown);
           if (why == NULL)
             continue;
-          cleanup_free char *p = ptrf ("%s/capabilities/%s/%zu", pp (e), cap_sets[s], i);
           if (unknown)
-            finding_action (e, OCIGATE_ACTION_REJECT, p,
-                            "unknown capability \"%s\" (names are CAP_ and an upper-case name "
-                            "libcap knows)",
-                            name);
+            {
+              cleanup_free char *p = ptrf ("%s/capabilities/%s/%zu", pp (e), cap_sets[s], i);
+              finding_action (e, OCIGATE_ACTION_REJECT, p,
+                              "unknown capability \"%s\" (names are CAP_ and an upper-case "
+                              "name libcap knows)",
+                              name);
+              continue;
+            }
+          size_t k = 0;
+          while (k < ARRAY_SIZE (reasons) - 1 && reasons[k] && reasons[k] != why)
+            k++;
+          reasons[k] = why;
+          if (count[k]++ == 0)
+            first[k] = i;
           else
-            finding (e, p, "%s: %s in the %s set", why, name, cap_sets[s]);
+            strbuf_puts (&names[k], ", ");
+          strbuf_puts (&names[k], name);
+        }
+      for (size_t k = 0; k < ARRAY_SIZE (reasons) && reasons[k]; k++)
+        {
+          /* A single entry keeps its exact pointer; several point at the set. */
+          cleanup_free char *p
+              = count[k] == 1 ? ptrf ("%s/capabilities/%s/%zu", pp (e), cap_sets[s], first[k])
+                              : ptrf ("%s/capabilities/%s", pp (e), cap_sets[s]);
+          finding (e, p, "%s: %s in the %s set", reasons[k], names[k].s, cap_sets[s]);
+          free (names[k].s);
         }
     }
   return 0;

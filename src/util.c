@@ -295,6 +295,26 @@ ocigate_write_file_atomic (const char *path, const char *data, size_t len, int m
   return 0;
 }
 
+/* Already in normal form: absolute, no empty, "." or ".." component, no
+ * trailing slash.  The common case, so callers can skip the copy. */
+bool
+ocigate_path_is_normal (const char *path)
+{
+  if (path[0] != '/')
+    return false;
+  for (const char *p = path; *p; p++)
+    {
+      if (*p != '/')
+        continue;
+      if (p[1] == '/' || (p[1] == '\0' && p != path))
+        return false;
+      if (p[1] == '.'
+          && (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
+        return false;
+    }
+  return true;
+}
+
 char *
 ocigate_path_normalize (const char *path)
 {

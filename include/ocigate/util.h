@@ -90,6 +90,7 @@ int ocigate_write_file_atomic (const char *path, const char *data, size_t len, i
 /* Lexical path normalisation: collapse //, /./, /../ and trailing '/'.
  * An absolute result never climbs above '/'.  Returns a new string. */
 char *ocigate_path_normalize (const char *path);
+bool ocigate_path_is_normal (const char *path);
 /* true when path equals prefix or lies below it (both normalised). */
 bool ocigate_path_has_prefix (const char *path, const char *prefix);
 
