@@ -120,6 +120,12 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
       ocigate_make_error (err, errno, "cannot create a pipe");
       goto done;
     }
+  /* An inherited SIG_IGN for SIGCHLD would have the kernel reap the child
+   * and waitpid() fail: default it while we wait, and hand the runtime the
+   * disposition we were given. */
+  struct sigaction dfl = { .sa_handler = SIG_DFL }, old_chld;
+  sigemptyset (&dfl.sa_mask);
+  sigaction (SIGCHLD, &dfl, &old_chld);
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2 (&fa, out[1], STDOUT_FILENO);
@@ -131,13 +137,16 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
   out[1] = errp[1] = -1;
   if (se != 0)
     {
+      sigaction (SIGCHLD, &old_chld, NULL);
       ocigate_make_error (err, se, "cannot run `%s state`", rt->runtime);
       goto done;
     }
   collect (out[0], errp[0], &o, &e);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+  pid_t w;
+  while ((w = waitpid (pid, &status, 0)) < 0 && errno == EINTR)
     ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+  sigaction (SIGCHLD, &old_chld, NULL);
+  if (w != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
       /* The runtime's own words: usually "container does not exist". */
       const char *msg = e.s ? e.s : "";
