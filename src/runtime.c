@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 
 #include "runtime-internal.h"
@@ -259,15 +260,17 @@ ocigate_rt_result_merge (ocigate_result_t *dst, ocigate_result_t *src)
 }
 
 /* In warn mode the operator wants to see what enforce would do; in enforce
- * and audit mode a successful start says nothing (the trail has it). */
+ * and audit mode a successful start says nothing (the trail has it).  Never
+ * on stderr: for a container without a terminal the engines hand runc the
+ * container's own stdio, so a line there would land in the workload's log. */
 static void
 warn_mode_message (struct rt *rt, const ocigate_result_t *res)
 {
   if (res->mode != OCIGATE_MODE_WARN || res->n == 0)
     return;
   cleanup_free char *msg = ocigate_result_message (res);
-  cleanup_free char *m = xasprintf ("%s\n", msg);
-  write_all_fd (STDERR_FILENO, m, strlen (m));
+  cleanup_free char *line = ocigate_rt_oneline (msg);
+  syslog (LOG_AUTHPRIV | LOG_WARNING, "%s", line);
 }
 
 /* An audit failure on allow or rewrite warns and lets the container start:
@@ -279,11 +282,9 @@ audit_decision (struct rt *rt, const char *command, const char *id, const char *
                 ocigate_decision_t d, const ocigate_result_t *res)
 {
   cleanup_error ocigate_error_t err = NULL;
+  /* syslog, not stderr: see warn_mode_message. */
   if (audit (rt, command, id, bundle, d, res, NULL, &err) < 0)
-    {
-      cleanup_free char *m = xasprintf ("ocigate: warning: %s\n", err->msg);
-      write_all_fd (STDERR_FILENO, m, strlen (m));
-    }
+    syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", err->msg);
 }
 
 /* ---- policy and runtime ---- */
