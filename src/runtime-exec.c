@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 
 #include "runtime-internal.h"
 
@@ -604,10 +605,13 @@ ocigate_rt_vet_exec (struct rt *rt)
         goto reject;
     }
 
+  /* As for create: syslog, never stderr, which under containerd and
+   * podman is the exec'd process's own stdio. */
   if (res.mode == OCIGATE_MODE_WARN && res.n)
     {
       cleanup_free char *msg = ocigate_result_message (&res);
-      fprintf (stderr, "%s\n", msg);
+      cleanup_free char *line = ocigate_rt_oneline (msg);
+      syslog (LOG_AUTHPRIV | LOG_WARNING, "%s", line);
     }
   {
     cleanup_error ocigate_error_t aerr = NULL;
@@ -616,7 +620,7 @@ ocigate_rt_vet_exec (struct rt *rt)
             .decision = res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW };
     /* As for create: a failing trail warns, and the clamped exec goes on. */
     if (ocigate_audit_write (rt->pol, &rec, &aerr) < 0)
-      fprintf (stderr, "ocigate: warning: %s\n", aerr->msg);
+      syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", aerr->msg);
   }
   ocigate_result_free (&res);
   return 0;
