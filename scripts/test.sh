@@ -18,6 +18,10 @@ pass=0 fail=0 skip=0
 tally() {
   local log=$1/test-suite.log
   local p f s e
+  if [ ! -f "$log" ]; then
+    fail=$((fail + 1))
+    return
+  fi
   p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
   f=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
   e=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)

@@ -702,8 +702,8 @@ START_TEST (test_kernel_mounts)
   /* Near misses: the standard mounts (base), cgroup2, a relative path that
    * is not under /proc, and a tmpfs elsewhere. */
   static const char *const good[] = {
-    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup2\",\"source\":\"cgroup\","
-    "\"options\":[\"ro\"]}",
+    ("{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup2\",\"source\":\"cgroup\","
+     "\"options\":[\"ro\"]}"),
     "{\"destination\":\"/processes\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}",
     "{\"destination\":\"/system\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}",
     "{\"destination\":\"data/proc\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}",
