@@ -7,8 +7,8 @@
 int
 main (int argc, char **argv)
 {
-  (void) argc;
-  argv[0] = (char *) "/bin/true";
+  (void)argc;
+  argv[0] = (char *)"/bin/true";
   execv (argv[0], argv);
   perror ("bare-exec: /bin/true");
   return 127;

@@ -38,11 +38,11 @@ slurp (const char *path, size_t *len)
   fseek (f, 0, SEEK_END);
   long n = ftell (f);
   rewind (f);
-  char *buf = malloc ((size_t) n + 1);
-  if (buf == NULL || fread (buf, 1, (size_t) n, f) != (size_t) n)
+  char *buf = malloc ((size_t)n + 1);
+  if (buf == NULL || fread (buf, 1, (size_t)n, f) != (size_t)n)
     exit (2);
   fclose (f);
-  *len = (size_t) n;
+  *len = (size_t)n;
   return buf;
 }
 
@@ -50,7 +50,7 @@ static void
 put (const char *path, const char *buf, size_t len)
 {
   int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || write (fd, buf, len) != (ssize_t) len || close (fd) < 0)
+  if (fd < 0 || write (fd, buf, len) != (ssize_t)len || close (fd) < 0)
     {
       perror (path);
       exit (2);
@@ -62,7 +62,7 @@ now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
 static double cpu_us; /* CPU time (user + system) of the last child */
@@ -74,7 +74,7 @@ timed (const char *prog, char **argv, long *rss)
   pid_t pid;
   int st;
   struct rusage ru;
-  argv[0] = (char *) prog;
+  argv[0] = (char *)prog;
   double t0 = now ();
   if (posix_spawn (&pid, prog, NULL, NULL, argv, environ) != 0)
     {
@@ -87,8 +87,8 @@ timed (const char *prog, char **argv, long *rss)
       exit (2);
     }
   double t = now () - t0;
-  cpu_us = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
-           + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
+           + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
   if (rss && ru.ru_maxrss > *rss)
     *rss = ru.ru_maxrss;
   return t;
@@ -97,15 +97,15 @@ timed (const char *prog, char **argv, long *rss)
 static int
 cmp (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
 static double
 pct (double *v, int n, double p)
 {
-  qsort (v, (size_t) n, sizeof (*v), cmp);
-  return v[(int) (p * (n - 1) + 0.5)];
+  qsort (v, (size_t)n, sizeof (*v), cmp);
+  return v[(int)(p * (n - 1) + 0.5)];
 }
 
 int
@@ -126,22 +126,31 @@ main (int argc, char **argv)
   snprintf (root, sizeof (root), "%s/runc-root", bundle);
   snprintf (log, sizeof (log), "%s/log.json", bundle);
   snprintf (pidf, sizeof (pidf), "%s/init.pid", bundle);
-  char *args[] = { NULL,       (char *) "--root",   root,   (char *) "--log",
-                   log,        (char *) "--log-format", (char *) "json", (char *) "create",
-                   (char *) "--bundle", (char *) bundle, (char *) "--pid-file", pidf,
-                   (char *) "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  char *args[] = { NULL,
+                   (char *)"--root",
+                   root,
+                   (char *)"--log",
+                   log,
+                   (char *)"--log-format",
+                   (char *)"json",
+                   (char *)"create",
+                   (char *)"--bundle",
+                   (char *)bundle,
+                   (char *)"--pid-file",
+                   pidf,
+                   (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                    NULL };
   setenv ("OCIGATE_RUNTIME", "/bin/true", 1);
-  double *g = calloc ((size_t) rounds, sizeof (double));
-  double *b = calloc ((size_t) rounds, sizeof (double));
-  double *t = calloc ((size_t) rounds, sizeof (double));
-  double *p = calloc ((size_t) rounds, sizeof (double));
-  double *cg = calloc ((size_t) rounds, sizeof (double));
-  double *cb = calloc ((size_t) rounds, sizeof (double));
-  double *ct = calloc ((size_t) rounds, sizeof (double));
-  double *cp = calloc ((size_t) rounds, sizeof (double));
+  double *g = calloc ((size_t)rounds, sizeof (double));
+  double *b = calloc ((size_t)rounds, sizeof (double));
+  double *t = calloc ((size_t)rounds, sizeof (double));
+  double *p = calloc ((size_t)rounds, sizeof (double));
+  double *cg = calloc ((size_t)rounds, sizeof (double));
+  double *cb = calloc ((size_t)rounds, sizeof (double));
+  double *ct = calloc ((size_t)rounds, sizeof (double));
+  double *cp = calloc ((size_t)rounds, sizeof (double));
   /* a passthrough (start) costs ocigate's startup alone */
-  char *pargs[] = { NULL, (char *) "--root", root, (char *) "start", args[12], NULL };
+  char *pargs[] = { NULL, (char *)"--root", root, (char *)"start", args[12], NULL };
   long rss = 0, rss_bare = 0;
   for (int w = 0; w < 20; w++) /* warm the page cache */
     {

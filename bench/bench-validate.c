@@ -30,7 +30,7 @@ now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -39,7 +39,7 @@ floor_pass (struct input *in, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       yajl_handle h = yajl_alloc (NULL, NULL, NULL);
-      if (yajl_parse (h, (const unsigned char *) in[i].buf, in[i].len) != yajl_status_ok
+      if (yajl_parse (h, (const unsigned char *)in[i].buf, in[i].len) != yajl_status_ok
           || yajl_complete_parse (h) != yajl_status_ok)
         abort ();
       yajl_free (h);
@@ -85,7 +85,7 @@ static long
 child_rss_kib (const char *ocigate, const char *file)
 {
   pid_t pid;
-  char *argv[] = { (char *) ocigate, "validate", (char *) file, NULL };
+  char *argv[] = { (char *)ocigate, "validate", (char *)file, NULL };
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_addopen (&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -115,12 +115,12 @@ main (int argc, char **argv)
       return 2;
     }
   const char *ocigate = argv[a++];
-  size_t n = (size_t) (argc - a), bytes = 0;
+  size_t n = (size_t)(argc - a), bytes = 0;
   struct input *in = xzalloc (n * sizeof (*in));
   ocigate_error_t err = NULL;
   for (size_t i = 0; i < n; i++)
     {
-      in[i].path = argv[a + (int) i];
+      in[i].path = argv[a + (int)i];
       if (ocigate_read_file (in[i].path, 1 << 24, &in[i].buf, &in[i].len, &err) < 0)
         {
           fprintf (stderr, "%s\n", err->msg);
@@ -156,9 +156,9 @@ main (int argc, char **argv)
       r_floor += 20;
       r_val += 20;
     }
-  double floor_rate = (double) r_floor * (double) n / t_floor;
-  double val_rate = (double) r_val * (double) n / t_val;
-  double tree_rate = (double) r_floor * (double) n / t_tree;
+  double floor_rate = (double)r_floor * (double)n / t_floor;
+  double val_rate = (double)r_val * (double)n / t_val;
+  double tree_rate = (double)r_floor * (double)n / t_tree;
   struct rusage self;
   getrusage (RUSAGE_SELF, &self);
 

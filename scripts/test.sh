@@ -6,6 +6,7 @@
 #   2. clang with AddressSanitizer + UBSan (-Werror): the suite again (all
 #      but the containerd/podman/crun/package tests), and the libFuzzer
 #      targets, each run briefly over its corpus;
+#   3. formatting of the C sources (clang-format).
 # Skipped tests count as failures under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,14 @@ for t in config policy process; do
   fi
   rm -rf "$work" "$work.log"
 done
+
+echo "== formatting (clang-format, .clang-format)"
+if clang-format --dry-run --Werror src/*.c src/*.h include/ocigate/*.h tests/unit/*.c \
+     tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c 2>"$top/_ci/format.out"; then
+  pass=$((pass + 1))
+else
+  head -40 "$top/_ci/format.out"; echo "formatting differs: run clang-format -i"; fail=$((fail + 1))
+fi
 
 if [ "${CI:-}" = true ] && [ "$skip" -ne 0 ]; then
   echo "$skip tests skipped: skips are failures in CI"

@@ -72,25 +72,38 @@ static const struct flag_def defs[RF_COUNT] = {
 
 /* The flag sets of runc 1.1.  urfave appends help to every command's set. */
 static const ocigate_rt_flag_id_t global_set[]
-    = { RF_DEBUG, RF_LOG,      RF_LOG_FORMAT, RF_ROOT,   RF_CRIU,
-        RF_SYSTEMD_CGROUP, RF_ROOTLESS, RF_HELP, RF_VERSION };
+    = { RF_DEBUG,          RF_LOG,      RF_LOG_FORMAT, RF_ROOT,   RF_CRIU,
+        RF_SYSTEMD_CGROUP, RF_ROOTLESS, RF_HELP,       RF_VERSION };
 static const ocigate_rt_flag_id_t create_set[]
     = { RF_BUNDLE,         RF_CONSOLE_SOCKET, RF_PID_FILE, RF_NO_PIVOT,
         RF_NO_NEW_KEYRING, RF_PRESERVE_FDS,   RF_HELP };
 static const ocigate_rt_flag_id_t run_set[]
-    = { RF_BUNDLE,   RF_CONSOLE_SOCKET, RF_DETACH,         RF_KEEP,         RF_PID_FILE,
-        RF_NO_SUBREAPER, RF_NO_PIVOT,   RF_NO_NEW_KEYRING, RF_PRESERVE_FDS, RF_HELP };
-static const ocigate_rt_flag_id_t restore_set[]
-    = { RF_CONSOLE_SOCKET, RF_IMAGE_PATH,   RF_WORK_PATH,    RF_TCP_ESTABLISHED,
-        RF_EXT_UNIX_SK,    RF_SHELL_JOB,    RF_FILE_LOCKS,   RF_MANAGE_CGROUPS_MODE,
-        RF_BUNDLE,         RF_DETACH,       RF_PID_FILE,     RF_NO_SUBREAPER,
-        RF_NO_PIVOT,       RF_EMPTY_NS,     RF_AUTO_DEDUP,   RF_LAZY_PAGES,
-        RF_LSM_PROFILE,    RF_LSM_MOUNT_CONTEXT, RF_HELP };
+    = { RF_BUNDLE,       RF_CONSOLE_SOCKET, RF_DETACH,         RF_KEEP,         RF_PID_FILE,
+        RF_NO_SUBREAPER, RF_NO_PIVOT,       RF_NO_NEW_KEYRING, RF_PRESERVE_FDS, RF_HELP };
+static const ocigate_rt_flag_id_t restore_set[] = { RF_CONSOLE_SOCKET,
+                                                    RF_IMAGE_PATH,
+                                                    RF_WORK_PATH,
+                                                    RF_TCP_ESTABLISHED,
+                                                    RF_EXT_UNIX_SK,
+                                                    RF_SHELL_JOB,
+                                                    RF_FILE_LOCKS,
+                                                    RF_MANAGE_CGROUPS_MODE,
+                                                    RF_BUNDLE,
+                                                    RF_DETACH,
+                                                    RF_PID_FILE,
+                                                    RF_NO_SUBREAPER,
+                                                    RF_NO_PIVOT,
+                                                    RF_EMPTY_NS,
+                                                    RF_AUTO_DEDUP,
+                                                    RF_LAZY_PAGES,
+                                                    RF_LSM_PROFILE,
+                                                    RF_LSM_MOUNT_CONTEXT,
+                                                    RF_HELP };
 static const ocigate_rt_flag_id_t exec_set[]
-    = { RF_CONSOLE_SOCKET, RF_CWD,          RF_ENV,        RF_TTY,       RF_USER,
-        RF_ADDITIONAL_GIDS, RF_PROCESS,     RF_DETACH,     RF_PID_FILE,  RF_PROCESS_LABEL,
-        RF_APPARMOR,       RF_NO_NEW_PRIVS, RF_CAP,        RF_PRESERVE_FDS, RF_CGROUP,
-        RF_IGNORE_PAUSED,  RF_HELP };
+    = { RF_CONSOLE_SOCKET,  RF_CWD,          RF_ENV,    RF_TTY,          RF_USER,
+        RF_ADDITIONAL_GIDS, RF_PROCESS,      RF_DETACH, RF_PID_FILE,     RF_PROCESS_LABEL,
+        RF_APPARMOR,        RF_NO_NEW_PRIVS, RF_CAP,    RF_PRESERVE_FDS, RF_CGROUP,
+        RF_IGNORE_PAUSED,   RF_HELP };
 
 struct flag_set
 {
@@ -205,7 +218,7 @@ ocigate_go_parse_int (const char *s, int base, int64_t *ret)
   if (*p == '\0' && base != 8)
     return false; /* "0x" alone */
   uint64_t v = 0;
-  const uint64_t limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+  const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
   for (; *p; p++)
     {
       if (*p == '_' && allow_us)
@@ -213,13 +226,13 @@ ocigate_go_parse_int (const char *s, int base, int64_t *ret)
       int d = digit_value (*p);
       if (d >= base)
         return false;
-      if (v > (limit - (uint64_t) d) / (uint64_t) base)
+      if (v > (limit - (uint64_t)d) / (uint64_t)base)
         return false;
-      v = v * (uint64_t) base + (uint64_t) d;
+      v = v * (uint64_t)base + (uint64_t)d;
     }
   if (allow_us && strchr (s, '_') && !underscores_ok (s))
     return false;
-  *ret = neg ? (int64_t) (0 - v) : (int64_t) v;
+  *ret = neg ? (int64_t)(0 - v) : (int64_t)v;
   return true;
 }
 
@@ -325,29 +338,31 @@ parse_set (struct flag_set set, bool global, char *const *argv, const int *list,
       if (name[0] == '\0' || name[0] == '-' || name[0] == '=')
         return ocigate_make_error (err, 0, "bad flag syntax: %s", s);
       const char *eq = strchr (name + 1, '=');
-      size_t nlen = eq ? (size_t) (eq - name) : strlen (name);
+      size_t nlen = eq ? (size_t)(eq - name) : strlen (name);
       ocigate_rt_flag_id_t id;
       int form;
       const struct flag_def *d = lookup (set, name, nlen, &id, &form);
       if (d == NULL)
-        return ocigate_make_error (err, 0, "flag provided but not defined: -%.*s", (int) nlen,
-                                   name);
-      ocigate_rt_flag_t f = { .id = id, .global = global, .index = list[pos],
-                              .value_index = -1, .value = eq ? eq + 1 : NULL };
+        return ocigate_make_error (err, 0, "flag provided but not defined: -%.*s", (int)nlen, name);
+      ocigate_rt_flag_t f = { .id = id,
+                              .global = global,
+                              .index = list[pos],
+                              .value_index = -1,
+                              .value = eq ? eq + 1 : NULL };
       pos++;
       if (d->type == FT_BOOL)
         {
           f.bval = true;
           if (eq && !go_parse_bool (eq + 1, &f.bval))
             return ocigate_make_error (err, 0, "invalid boolean value \"%s\" for -%.*s", eq + 1,
-                                       (int) nlen, name);
+                                       (int)nlen, name);
         }
       else
         {
           if (eq == NULL)
             {
               if (pos >= n)
-                return ocigate_make_error (err, 0, "flag needs an argument: -%.*s", (int) nlen,
+                return ocigate_make_error (err, 0, "flag needs an argument: -%.*s", (int)nlen,
                                            name);
               f.value_index = list[pos];
               f.value = argv[list[pos]];
@@ -357,7 +372,7 @@ parse_set (struct flag_set set, bool global, char *const *argv, const int *list,
           if ((d->type == FT_INT && !ocigate_go_parse_int (f.value, 0, &v))
               || (d->type == FT_INT64S && !ocigate_go_parse_int (f.value, 10, &v)))
             return ocigate_make_error (err, 0, "invalid value \"%s\" for flag -%.*s", f.value,
-                                       (int) nlen, name);
+                                       (int)nlen, name);
         }
       forms[id] |= 1u << form;
       if (forms[id] == 3)
@@ -405,7 +420,7 @@ ocigate_argv_parse (int argc, char *const *argv, ocigate_rt_argv_t *a, ocigate_e
   a->cmd_index = -1;
   if (argc < 1)
     return ocigate_make_error (err, 0, "empty command line");
-  cleanup_free int *list = xmalloc ((size_t) argc * sizeof (int));
+  cleanup_free int *list = xmalloc ((size_t)argc * sizeof (int));
   size_t n = 0, pos;
   for (int i = 1; i < argc; i++)
     list[n++] = i;

@@ -56,19 +56,19 @@ utf8_seq (const unsigned char *p)
 static char *
 utf8_sanitize (const char *s)
 {
-  const unsigned char *p = (const unsigned char *) s;
+  const unsigned char *p = (const unsigned char *)s;
   size_t n;
   while (*p && (n = utf8_seq (p)) > 0)
     p += n;
   if (*p == '\0')
     return NULL;
   strbuf_t b = { 0 };
-  strbuf_append (&b, s, (size_t) (p - (const unsigned char *) s));
+  strbuf_append (&b, s, (size_t)(p - (const unsigned char *)s));
   while (*p)
     {
       n = utf8_seq (p);
       if (n)
-        strbuf_append (&b, (const char *) p, n);
+        strbuf_append (&b, (const char *)p, n);
       else
         strbuf_append (&b, "\xef\xbf\xbd", 3);
       p += n ? n : 1;
@@ -92,7 +92,7 @@ ocigate_rt_timestamp (char buf[64], bool fraction)
   gmtime_r (&tv.tv_sec, &tm);
   size_t l = strftime (buf, 64, "%Y-%m-%dT%H:%M:%S", &tm);
   if (fraction)
-    snprintf (buf + l, 64 - l, ".%06ldZ", (long) tv.tv_usec);
+    snprintf (buf + l, 64 - l, ".%06ldZ", (long)tv.tv_usec);
   else
     snprintf (buf + l, 64 - l, "Z");
 }
@@ -114,8 +114,8 @@ set_utf8 (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, const char *
 }
 
 int
-ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
-                      char **ret, size_t *ret_len, ocigate_error_t *err)
+ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec, char **ret,
+                      size_t *ret_len, ocigate_error_t *err)
 {
   cleanup_doc ocigate_doc_t *doc = ocigate_doc_new ();
   ocigate_json_t *o = oj_new (doc, OJ_OBJECT);
@@ -222,7 +222,7 @@ ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *
        * the runtime is exec'd. */
       openlog ("ocigate", LOG_PID, LOG_AUTHPRIV);
       syslog (rec->decision == OCIGATE_DECISION_REJECT ? LOG_WARNING : LOG_NOTICE, "%.*s",
-              (int) len - 1, line);
+              (int)len - 1, line);
       closelog ();
     }
 
@@ -243,7 +243,7 @@ ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *
   while (w < 0 && errno == EINTR);
   if (w < 0)
     return ocigate_make_error (err, errno, "cannot write the audit log `%s`", path);
-  if ((size_t) w != len)
+  if ((size_t)w != len)
     return ocigate_make_error (err, ENOSPC, "short write to the audit log `%s`", path);
   return 0;
 }

@@ -26,7 +26,7 @@ static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 static int
 entry_cmp (const void *a, const void *b)
 {
-  return strcmp (((const struct cap_entry *) a)->name, ((const struct cap_entry *) b)->name);
+  return strcmp (((const struct cap_entry *)a)->name, ((const struct cap_entry *)b)->name);
 }
 
 static void
@@ -34,7 +34,7 @@ build_names (void)
 {
   for (int c = 0; c < MAX_CAPS; c++)
     {
-      char *n = cap_to_name ((cap_value_t) c);
+      char *n = cap_to_name ((cap_value_t)c);
       if (n == NULL)
         continue;
       /* For numbers it has no name for, libcap prints the number. */
@@ -42,7 +42,7 @@ build_names (void)
         {
           names[c] = xstrdup (n);
           for (char *p = names[c]; *p; p++)
-            *p = (char) toupper ((unsigned char) *p);
+            *p = (char)toupper ((unsigned char)*p);
         }
       cap_free (n);
       if (names[c])

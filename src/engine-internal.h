@@ -38,13 +38,13 @@ extern const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT];
  * rule would rewrite; a rule set to warn or off stays so). */
 void finding (struct eval *e, const char *pointer, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-void finding_action (struct eval *e, ocigate_action_t action, const char *pointer,
-                     const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+void finding_action (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
+                     ...) __attribute__ ((format (printf, 4, 5)));
 char *ptrf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* rule check/fix functions, one file per family */
-#define RULE_FNS(name)                                                                         \
-  int check_##name (struct eval *e, ocigate_error_t *err);                                     \
+#define RULE_FNS(name)                                                                             \
+  int check_##name (struct eval *e, ocigate_error_t *err);                                         \
   int fix_##name (struct eval *e, ocigate_error_t *err)
 RULE_FNS (root_user);
 RULE_FNS (root_group);

@@ -16,21 +16,20 @@
 #define A_RW OCIGATE_ACTION_REWRITE
 #define A_REJ OCIGATE_ACTION_REJECT
 
-#define RULE(id_, name_, desc_, r_, b_, fix_, fn_, fixfn_, proc_)                               \
+#define RULE(id_, name_, desc_, r_, b_, fix_, fn_, fixfn_, proc_)                                  \
   [id_] = { { name_, desc_, { r_, b_, A_WARN }, fix_ }, check_##fn_, fixfn_, proc_ }
 
 /* The catalogue (spec section 4).  Columns: restricted, baseline; the
  * privileged preset warns on everything. */
 const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
   RULE (R_ROOT_USER, "root-user", "process runs as host root", A_REJ, A_OFF,
-        "set securityContext.runAsNonRoot/runAsUser or USER in the image", root_user,
-        fix_root_user, true),
+        "set securityContext.runAsNonRoot/runAsUser or USER in the image", root_user, fix_root_user,
+        true),
   RULE (R_ROOT_GROUP, "root-group", "process has host group root", A_WARN, A_OFF,
         "set securityContext.runAsGroup to a non-zero gid (podman --group-add / --user)",
         root_group, fix_root_group, true),
   RULE (R_PRIVILEGED, "privileged", "container is privileged", A_REJ, A_REJ,
-        "remove securityContext.privileged (podman: drop --privileged)", privileged, NULL,
-        false),
+        "remove securityContext.privileged (podman: drop --privileged)", privileged, NULL, false),
   RULE (R_HOST_NAMESPACES, "host-namespaces", "container shares a host namespace", A_REJ, A_REJ,
         "remove hostPID/hostIPC/hostNetwork/hostUsers from the pod (podman: no --pid/--ipc/"
         "--uts/--network host)",
@@ -40,14 +39,11 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
         "(podman: -v)",
         host_mounts, NULL, false),
   RULE (R_KERNEL_MOUNTS, "kernel-mounts", "unsafe /proc or /sys mount", A_REJ, A_REJ,
-        "do not mount over /proc or /sys; remove procMount: Unmasked", kernel_mounts, NULL,
-        false),
+        "do not mount over /proc or /sys; remove procMount: Unmasked", kernel_mounts, NULL, false),
   RULE (R_DEVICES, "devices", "host device access", A_REJ, A_REJ,
-        "remove the host device (podman --device) or use a device plugin", devices, NULL,
-        false),
+        "remove the host device (podman --device) or use a device plugin", devices, NULL, false),
   RULE (R_HOOKS, "hooks", "OCI hook not allowed", A_REJ, A_REJ,
-        "remove the hook, or add its path to hooks.allowed in the policy", hooks, fix_hooks,
-        false),
+        "remove the hook, or add its path to hooks.allowed in the policy", hooks, fix_hooks, false),
   RULE (R_SYSCTLS, "sysctls", "unsafe sysctl", A_REJ, A_REJ,
         "use only namespaced safe sysctls (securityContext.sysctls), or add it to "
         "sysctls.allowed",
@@ -60,8 +56,8 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
         "no-new-privileges)",
         no_new_privileges, fix_no_new_privileges, true),
   RULE (R_READONLY_ROOTFS, "readonly-rootfs", "root filesystem is writable", A_RW, A_OFF,
-        "set securityContext.readOnlyRootFilesystem: true (podman --read-only)",
-        readonly_rootfs, fix_readonly_rootfs, false),
+        "set securityContext.readOnlyRootFilesystem: true (podman --read-only)", readonly_rootfs,
+        fix_readonly_rootfs, false),
   RULE (R_SECCOMP, "seccomp", "seccomp missing or weak", A_RW, A_RW,
         "set securityContext.seccompProfile.type: RuntimeDefault (podman: no --security-opt "
         "seccomp=unconfined)",
@@ -78,25 +74,23 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
         "remove procMount: Unmasked (podman: no --security-opt unmask)", masked_paths,
         fix_masked_paths, false),
   RULE (R_USERNS_HOST_ROOT, "userns-host-root", "user namespace maps host root", A_REJ, A_REJ,
-        "map container ids to a host range that does not include 0", userns_host_root, NULL,
-        false),
-  RULE (R_PROC_FD_CWD, "proc-fd-cwd", "working directory is a leaked file descriptor", A_REJ,
-        A_REJ, "set workingDir to a directory inside the container", proc_fd_cwd, NULL, true),
+        "map container ids to a host range that does not include 0", userns_host_root, NULL, false),
+  RULE (R_PROC_FD_CWD, "proc-fd-cwd", "working directory is a leaked file descriptor", A_REJ, A_REJ,
+        "set workingDir to a directory inside the container", proc_fd_cwd, NULL, true),
   RULE (R_IMAGE_REGISTRY, "image-registry", "image not from an allowed registry", A_REJ, A_REJ,
         "use an image from a registry listed in images.allowed", image_registry, NULL, false),
   RULE (R_ROOT_PATH, "root-path", "root filesystem is a host system path", A_REJ, A_REJ,
         "point root.path at the container's own root filesystem", root_path, NULL, false),
   RULE (R_NET_DEVICES, "net-devices", "host network interface moved into the container", A_REJ,
         A_REJ, "remove linux.netDevices; use a CNI network instead", net_devices, NULL, false),
-  RULE (R_MOUNT_PROPAGATION, "mount-propagation", "mount propagation shared with the host",
-        A_REJ, A_REJ, "use mountPropagation: None or HostToContainer", mount_propagation, NULL,
-        false),
-  RULE (R_RUNTIME_ANNOTATIONS, "runtime-annotations", "annotation the runtime acts on", A_RW,
-        A_RW, "remove run.oci.*, org.systemd.property.*, org.criu.config and bundle annotations",
+  RULE (R_MOUNT_PROPAGATION, "mount-propagation", "mount propagation shared with the host", A_REJ,
+        A_REJ, "use mountPropagation: None or HostToContainer", mount_propagation, NULL, false),
+  RULE (R_RUNTIME_ANNOTATIONS, "runtime-annotations", "annotation the runtime acts on", A_RW, A_RW,
+        "remove run.oci.*, org.systemd.property.*, org.criu.config and bundle annotations",
         runtime_annotations, fix_runtime_annotations, false),
-  RULE (R_PROCESS_LIMITS, "process-limits", "process asks for elevated scheduling", A_WARN,
-        A_OFF, "remove the negative oomScoreAdj or real-time scheduling / I/O priority",
-        process_limits, NULL, true),
+  RULE (R_PROCESS_LIMITS, "process-limits", "process asks for elevated scheduling", A_WARN, A_OFF,
+        "remove the negative oomScoreAdj or real-time scheduling / I/O priority", process_limits,
+        NULL, true),
 };
 
 const ocigate_rule_info_t *
@@ -132,12 +126,11 @@ ptrf (const char *fmt, ...)
   return r;
 }
 
-static void vfinding (struct eval *e, ocigate_action_t action, const char *pointer,
-                      const char *fmt, va_list ap) __attribute__ ((format (printf, 4, 0)));
+static void vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
+                      va_list ap) __attribute__ ((format (printf, 4, 0)));
 
 static void
-vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
-          va_list ap)
+vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt, va_list ap)
 {
   ocigate_result_t *r = e->res;
   if (action == OCIGATE_ACTION_OFF)
@@ -167,8 +160,7 @@ finding (struct eval *e, const char *pointer, const char *fmt, ...)
 }
 
 void
-finding_action (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
-                ...)
+finding_action (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt, ...)
 {
   va_list ap;
   /* A rule the operator turned off stays off, and one set to warn (the
@@ -399,7 +391,7 @@ pointer_of (const char *prefix, const struct seg *segs, size_t n)
  * schema node that names it). */
 struct snode
 {
-  const char *key; /* "*": every array element or object member */
+  const char *key;       /* "*": every array element or object member */
   const struct field *f; /* type check here, or NULL */
   struct snode *child, *next;
 };
@@ -462,13 +454,12 @@ walk_error (struct field_walk *w, const ocigate_json_t *at, const char *fmt, con
   cleanup_free char *ptr = pointer_of (w->prefix, w->segs, w->depth);
   ocigate_doc_position (w->doc, at->offset, &line, &col);
   if (want == NULL)
-    return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: %s", w->name, line, col,
-                               ptr, fmt);
-  return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s",
-                             w->name, line, col, ptr, want, oj_type_name (at->type),
-                             at->type == OJ_NUMBER ? " " : "",
-                             at->type == OJ_NUMBER ? (int) at->u.str.len : 0,
-                             at->type == OJ_NUMBER ? at->u.str.s : "");
+    return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: %s", w->name, line, col, ptr,
+                               fmt);
+  return ocigate_make_error (
+      err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s", w->name, line, col, ptr,
+      want, oj_type_name (at->type), at->type == OJ_NUMBER ? " " : "",
+      at->type == OJ_NUMBER ? (int)at->u.str.len : 0, at->type == OJ_NUMBER ? at->u.str.s : "");
 }
 
 static int
@@ -515,8 +506,8 @@ walk_schema (struct field_walk *w, const struct snode *s, const ocigate_json_t *
 }
 
 static int
-check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node,
-              const char *prefix, const struct snode *schema, ocigate_error_t *err)
+check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node, const char *prefix,
+              const struct snode *schema, ocigate_error_t *err)
 {
   struct field_walk w = { .doc = doc, .name = name, .prefix = prefix };
   return walk_schema (&w, schema, node, err);
@@ -654,11 +645,11 @@ effective (const ocigate_policy_t *pol, struct eval *e)
           && match_list (&x->container_types, res->ctx.container_type, false))
         {
           ex = x;
-          res->exemption = (int) i;
+          res->exemption = (int)i;
           break;
         }
     }
-  ocigate_preset_t preset = ex && ex->preset >= 0 ? (ocigate_preset_t) ex->preset : pol->preset;
+  ocigate_preset_t preset = ex && ex->preset >= 0 ? (ocigate_preset_t)ex->preset : pol->preset;
   res->preset = preset;
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
     {
@@ -669,7 +660,7 @@ effective (const ocigate_policy_t *pol, struct eval *e)
         a = pol->actions[r];
       if (ex && ex->actions[r] != OCIGATE_ACTION_DEFAULT)
         a = ex->actions[r];
-      e->actions[r] = (int8_t) a;
+      e->actions[r] = (int8_t)a;
     }
   e->caps_allowed = ocigate_caps_preset (preset);
   if (pol->caps_allowed_set && !(ex && ex->preset >= 0))
@@ -707,7 +698,7 @@ ocigate_evaluate (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate
     {
       if (e.actions[r] == OCIGATE_ACTION_OFF)
         continue;
-      e.rule = (ocigate_rule_id_t) r;
+      e.rule = (ocigate_rule_id_t)r;
       if (ocigate_rules[r].check (&e, err) < 0)
         return -1;
     }
@@ -791,8 +782,7 @@ eval_process (struct eval *e)
 
 static void
 process_eval_init (struct eval *e, const ocigate_policy_t *pol, ocigate_doc_t *process,
-                   ocigate_doc_t *container, const ocigate_eval_opts_t *opts,
-                   ocigate_result_t *res)
+                   ocigate_doc_t *container, const ocigate_eval_opts_t *opts, ocigate_result_t *res)
 {
   eval_init (e, pol, process, opts, res);
   e->process_only = true;
@@ -822,7 +812,7 @@ ocigate_evaluate_process (const ocigate_policy_t *pol, ocigate_doc_t *process,
     {
       if (!ocigate_rules[r].process_rule || e.actions[r] == OCIGATE_ACTION_OFF)
         continue;
-      e.rule = (ocigate_rule_id_t) r;
+      e.rule = (ocigate_rule_id_t)r;
       if (ocigate_rules[r].check (&e, err) < 0)
         return -1;
     }
@@ -869,8 +859,8 @@ ocigate_result_message (const ocigate_result_t *res)
           }
         if (first)
           {
-            strbuf_printf (&b, "ocigate: %s by policy %s: ",
-                           res->reject ? "rejected" : "findings", res->policy_name);
+            strbuf_printf (&b, "ocigate: %s by policy %s: ", res->reject ? "rejected" : "findings",
+                           res->policy_name);
             first = false;
           }
         else

@@ -95,7 +95,6 @@ real_selinux_enabled (void)
 #endif
 }
 
-
 const ocigate_host_ops_t ocigate_host_real = {
   .apparmor_enabled = real_apparmor_enabled,
   .apparmor_profile_loaded = real_apparmor_profile_loaded,

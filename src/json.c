@@ -58,7 +58,7 @@ arena_alloc (ocigate_doc_t *doc, size_t n)
           doc->chunks = c;
         }
     }
-  void *p = (char *) c->data + c->used;
+  void *p = (char *)c->data + c->used;
   c->used += n;
   return p;
 }
@@ -145,8 +145,8 @@ ocigate_doc_position (const ocigate_doc_t *doc, size_t offset, unsigned *line, u
       else
         hi = mid;
     }
-  *line = (unsigned) lo + 1;
-  *col = (unsigned) (offset - doc->line_starts[lo]) + 1;
+  *line = (unsigned)lo + 1;
+  *col = (unsigned)(offset - doc->line_starts[lo]) + 1;
 }
 
 ocigate_json_t *
@@ -171,10 +171,10 @@ ocigate_json_t *
 oj_new_int (ocigate_doc_t *doc, int64_t v)
 {
   char buf[32];
-  int l = snprintf (buf, sizeof (buf), "%lld", (long long) v);
+  int l = snprintf (buf, sizeof (buf), "%lld", (long long)v);
   ocigate_json_t *n = oj_new (doc, OJ_NUMBER);
-  n->u.str.s = oj_arena_strdup (doc, buf, (size_t) l);
-  n->u.str.len = (size_t) l;
+  n->u.str.s = oj_arena_strdup (doc, buf, (size_t)l);
+  n->u.str.len = (size_t)l;
   return n;
 }
 
@@ -262,7 +262,7 @@ oj_path (const ocigate_json_t *root, const char *path)
   while (n && *path)
     {
       const char *e = strchr (path, '/');
-      size_t l = e ? (size_t) (e - path) : strlen (path);
+      size_t l = e ? (size_t)(e - path) : strlen (path);
       if (l >= sizeof (key))
         return NULL;
       memcpy (key, path, l);
@@ -270,7 +270,7 @@ oj_path (const ocigate_json_t *root, const char *path)
       n = oj_get (n, key);
       path += l + (e ? 1 : 0);
     }
-  return (ocigate_json_t *) n;
+  return (ocigate_json_t *)n;
 }
 
 const char *
@@ -305,14 +305,14 @@ oj_int (const ocigate_json_t *n, int64_t *ret)
     {
       if (s[i] < '0' || s[i] > '9')
         return false;
-      unsigned d = (unsigned) (s[i] - '0');
+      unsigned d = (unsigned)(s[i] - '0');
       if (v > (UINT64_MAX - d) / 10)
         return false;
       v = v * 10 + d;
     }
-  if (neg ? v > (uint64_t) INT64_MAX + 1 : v > (uint64_t) INT64_MAX)
+  if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
     return false;
-  *ret = neg ? (int64_t) (0 - v) : (int64_t) v;
+  *ret = neg ? (int64_t)(0 - v) : (int64_t)v;
   return true;
 }
 
@@ -380,7 +380,7 @@ oj_remove (ocigate_json_t *obj, const char *key)
   ocigate_json_member_t *m = find_member (obj, key);
   if (m == NULL)
     return false;
-  size_t i = (size_t) (m - obj->u.obj.m);
+  size_t i = (size_t)(m - obj->u.obj.m);
   memmove (m, m + 1, (obj->u.obj.n - i - 1) * sizeof (*m));
   obj->u.obj.n--;
   return true;
@@ -571,7 +571,7 @@ cb_string (void *ctx, const unsigned char *s, size_t l)
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("string contains a NUL character"));
   ocigate_json_t *n = oj_new (c->doc, OJ_STRING);
-  n->u.str.s = oj_arena_strdup (c->doc, (const char *) s, l);
+  n->u.str.s = oj_arena_strdup (c->doc, (const char *)s, l);
   n->u.str.len = l;
   return add_value (c, n);
 }
@@ -605,7 +605,7 @@ cb_map_key (void *ctx, const unsigned char *s, size_t l)
   struct parse_ctx *c = ctx;
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("key contains a NUL character"));
-  c->key = oj_arena_strdup (c->doc, (const char *) s, l);
+  c->key = oj_arena_strdup (c->doc, (const char *)s, l);
   c->klen = l;
   return 1;
 }
@@ -613,8 +613,8 @@ cb_map_key (void *ctx, const unsigned char *s, size_t l)
 static int
 member_cmp (const void *a, const void *b)
 {
-  const ocigate_json_member_t *x = *(ocigate_json_member_t *const *) a;
-  const ocigate_json_member_t *y = *(ocigate_json_member_t *const *) b;
+  const ocigate_json_member_t *x = *(ocigate_json_member_t *const *)a;
+  const ocigate_json_member_t *y = *(ocigate_json_member_t *const *)b;
   size_t l = x->klen < y->klen ? x->klen : y->klen;
   int r = memcmp (x->key, y->key, l);
   if (r)
@@ -628,7 +628,7 @@ member_cmp (const void *a, const void *b)
 static int
 dup_key (struct parse_ctx *c, const ocigate_json_member_t *m)
 {
-  return fail (c, m->val->offset, xasprintf ("duplicate key \"%.*s\"", (int) m->klen, m->key));
+  return fail (c, m->val->offset, xasprintf ("duplicate key \"%.*s\"", (int)m->klen, m->key));
 }
 
 static int
@@ -688,13 +688,13 @@ static void
 record_lines (ocigate_doc_t *doc, const char *buf, size_t len)
 {
   size_t n = 1;
-  for (const char *p = buf; (p = memchr (p, '\n', (size_t) (buf + len - p))) != NULL; p++)
+  for (const char *p = buf; (p = memchr (p, '\n', (size_t)(buf + len - p))) != NULL; p++)
     n++;
   doc->line_starts = xmalloc (n * sizeof (size_t));
   doc->nlines = 0;
   doc->line_starts[doc->nlines++] = 0;
-  for (const char *p = buf; (p = memchr (p, '\n', (size_t) (buf + len - p))) != NULL; p++)
-    doc->line_starts[doc->nlines++] = (size_t) (p - buf) + 1;
+  for (const char *p = buf; (p = memchr (p, '\n', (size_t)(buf + len - p))) != NULL; p++)
+    doc->line_starts[doc->nlines++] = (size_t)(p - buf) + 1;
 }
 
 /* yajl's messages come with a trailing newline and sometimes a dump of the
@@ -703,8 +703,8 @@ static char *
 yajl_message (yajl_handle h)
 {
   unsigned char *m = yajl_get_error (h, 0, NULL, 0);
-  size_t l = strcspn ((char *) m, "\n");
-  char *r = xstrndup ((char *) m, l);
+  size_t l = strcspn ((char *)m, "\n");
+  char *r = xstrndup ((char *)m, l);
   yajl_free_error (h, m);
   return r;
 }
@@ -732,7 +732,7 @@ ocigate_json_parse (const char *buf, size_t len, const ocigate_json_parse_opts_t
   const char *nul = memchr (buf, '\0', len);
   if (nul)
     {
-      position_in (buf, len, (size_t) (nul - buf), &line, &col);
+      position_in (buf, len, (size_t)(nul - buf), &line, &col);
       ocigate_doc_free (doc);
       ocigate_make_error (err, 0, "`%s`: line %u, column %u: NUL byte in JSON text", name, line,
                           col);
@@ -742,7 +742,7 @@ ocigate_json_parse (const char *buf, size_t len, const ocigate_json_parse_opts_t
   c.stack = xmalloc ((max_depth + 1) * sizeof (*c.stack));
   c.h = yajl_alloc (&callbacks, NULL, &c);
   yajl_config (c.h, yajl_allow_comments, opts && opts->allow_comments ? 1 : 0);
-  yajl_status st = yajl_parse (c.h, (const unsigned char *) buf, len);
+  yajl_status st = yajl_parse (c.h, (const unsigned char *)buf, len);
   if (st == yajl_status_ok)
     st = yajl_complete_parse (c.h);
   if (st != yajl_status_ok || c.error)
@@ -788,14 +788,15 @@ gen_node (yajl_gen g, const ocigate_json_t *n)
     case OJ_NUMBER:
       return yajl_gen_number (g, n->u.str.s, n->u.str.len);
     case OJ_STRING:
-      return yajl_gen_string (g, (const unsigned char *) n->u.str.s, n->u.str.len);
+      return yajl_gen_string (g, (const unsigned char *)n->u.str.s, n->u.str.len);
     case OJ_OBJECT:
       if ((r = yajl_gen_map_open (g)) != yajl_gen_status_ok)
         return r;
       for (size_t i = 0; i < n->u.obj.n; i++)
         {
-          r = yajl_gen_string (g, (const unsigned char *) n->u.obj.m[i].key, n->u.obj.m[i].klen);
-          if (r != yajl_gen_status_ok || (r = gen_node (g, n->u.obj.m[i].val)) != yajl_gen_status_ok)
+          r = yajl_gen_string (g, (const unsigned char *)n->u.obj.m[i].key, n->u.obj.m[i].klen);
+          if (r != yajl_gen_status_ok
+              || (r = gen_node (g, n->u.obj.m[i].val)) != yajl_gen_status_ok)
             return r;
         }
       return yajl_gen_map_close (g);

@@ -105,12 +105,9 @@ enum
 };
 
 static const struct option verb_opts[] = {
-  { "policy", required_argument, NULL, 'p' },
-  { "format", required_argument, NULL, 'f' },
-  { "output", required_argument, NULL, 'o' },
-  { "host", no_argument, NULL, OPT_HOST },
-  { "help", no_argument, NULL, 'h' },
-  { NULL, 0, NULL, 0 },
+  { "policy", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
+  { "output", required_argument, NULL, 'o' }, { "host", no_argument, NULL, OPT_HOST },
+  { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 };
 
 struct verb_args
@@ -252,12 +249,12 @@ cmd_validate (int argc, char **argv)
   if (pol == NULL)
     return fail (&err);
 
-  size_t n = (size_t) (argc - optind);
+  size_t n = (size_t)(argc - optind);
   ocigate_report_item_t *items = xzalloc (n * sizeof (*items));
   int worst = EXIT_ALLOW;
   for (size_t i = 0; i < n; i++)
     {
-      items[i].path = argv[optind + (int) i];
+      items[i].path = argv[optind + (int)i];
       if (judge (pol, items[i].path, a.host, &items[i].res, NULL, NULL, &err) < 0)
         {
           items[i].error = xstrdup (err->msg);
@@ -321,7 +318,7 @@ cmd_rewrite (int argc, char **argv)
   if (a.output)
     {
       struct stat st;
-      int mode = stat (a.output, &st) == 0 ? (int) (st.st_mode & 07777) : 0644;
+      int mode = stat (a.output, &st) == 0 ? (int)(st.st_mode & 07777) : 0644;
       if (strcmp (a.output, "-") != 0)
         {
           if (ocigate_write_file_atomic (a.output, out, len, mode, &err) < 0)
@@ -373,8 +370,7 @@ cmd_policy (int argc, char **argv)
   if (strcmp (sub, "check") == 0)
     {
       fprintf (stdout, "%s: ok (preset %s, mode %s, %zu exemptions)\n", file,
-               ocigate_preset_name (pol->preset), ocigate_mode_name (pol->mode),
-               pol->n_exemptions);
+               ocigate_preset_name (pol->preset), ocigate_mode_name (pol->mode), pol->n_exemptions);
       return 0;
     }
   cleanup_free char *out = NULL;

@@ -21,7 +21,7 @@ ocigate_action_name (ocigate_action_t a)
 int
 ocigate_action_parse (const char *s)
 {
-  for (int i = 0; i < (int) ARRAY_SIZE (action_names); i++)
+  for (int i = 0; i < (int)ARRAY_SIZE (action_names); i++)
     if (strcmp (s, action_names[i]) == 0)
       return i;
   return -1;
@@ -36,7 +36,7 @@ ocigate_preset_name (ocigate_preset_t p)
 int
 ocigate_preset_parse (const char *s)
 {
-  for (int i = 0; i < (int) ARRAY_SIZE (preset_names); i++)
+  for (int i = 0; i < (int)ARRAY_SIZE (preset_names); i++)
     if (strcmp (s, preset_names[i]) == 0)
       return i;
   return -1;
@@ -154,9 +154,8 @@ struct loader
   ocigate_policy_t *pol;
 };
 
-static int
-at (struct loader *L, const ocigate_json_t *n, const char *key, ocigate_error_t *err,
-    const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+static int at (struct loader *L, const ocigate_json_t *n, const char *key, ocigate_error_t *err,
+               const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 
 static int
 at (struct loader *L, const ocigate_json_t *n, const char *key, ocigate_error_t *err,
@@ -213,7 +212,7 @@ get_uint (struct loader *L, const ocigate_json_t *n, const char *key, int64_t ma
 {
   int64_t v;
   if (!oj_int (n, &v) || v < 0 || v > max)
-    return at (L, n, key, err, "expected an integer from 0 to %lld", (long long) max);
+    return at (L, n, key, err, "expected an integer from 0 to %lld", (long long)max);
   *dst = v;
   return 0;
 }
@@ -237,8 +236,8 @@ get_list (struct loader *L, const ocigate_json_t *n, const char *key, ocigate_st
   return 0;
 }
 
-typedef int (*section_fn) (struct loader *L, const char *key, const ocigate_json_t *v,
-                           void *ctx, ocigate_error_t *err);
+typedef int (*section_fn) (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
+                           ocigate_error_t *err);
 
 /* Walk an object, calling fn for each member; fn returns 1 for an unknown
  * key, which is an error with its position. */
@@ -287,9 +286,8 @@ parse_rules (struct loader *L, const ocigate_json_t *obj, int8_t *actions, const
         return at (L, m->val, full, err, "expected reject|rewrite|warn|off, got \"%s\"",
                    oj_str (m->val));
       if (a == OCIGATE_ACTION_REWRITE && ocigate_rules[id].fix == NULL)
-        return at (L, m->val, full, err, "rule %s cannot rewrite; use reject, warn or off",
-                   m->key);
-      actions[id] = (int8_t) a;
+        return at (L, m->val, full, err, "rule %s cannot rewrite; use reject, warn or off", m->key);
+      actions[id] = (int8_t)a;
     }
   return 0;
 }
@@ -328,7 +326,7 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
 {
   ocigate_policy_t *p = L->pol;
   int64_t n;
-  (void) ctx;
+  (void)ctx;
 
   if (KEY ("preset"))
     {
@@ -338,17 +336,17 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
       if (r < 0)
         return at (L, v, key, err, "expected restricted|baseline|privileged, got \"%s\"",
                    oj_str (v));
-      p->preset = (ocigate_preset_t) r;
+      p->preset = (ocigate_preset_t)r;
       return 0;
     }
   if (KEY ("mode"))
     {
       if (want (L, v, OJ_STRING, key, err) < 0)
         return -1;
-      for (int i = 0; i < (int) ARRAY_SIZE (mode_names); i++)
+      for (int i = 0; i < (int)ARRAY_SIZE (mode_names); i++)
         if (strcmp (oj_str (v), mode_names[i]) == 0)
           {
-            p->mode = (ocigate_mode_t) i;
+            p->mode = (ocigate_mode_t)i;
             return 0;
           }
       return at (L, v, key, err, "expected enforce|warn|audit, got \"%s\"", oj_str (v));
@@ -383,7 +381,7 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
         return -1;
       if (n == 0)
         return at (L, v, key, err, "rewriting to 0 would make the process root");
-      *(KEY ("user.rewrite_uid") ? &p->rewrite_uid : &p->rewrite_gid) = (uint32_t) n;
+      *(KEY ("user.rewrite_uid") ? &p->rewrite_uid : &p->rewrite_gid) = (uint32_t)n;
       return 0;
     }
   if (KEY ("mounts.deny") || KEY ("mounts.allow"))
@@ -444,7 +442,7 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     {
       if (get_uint (L, v, key, 1 << 30, &n, err) < 0)
         return -1;
-      p->max_config_bytes = (size_t) n;
+      p->max_config_bytes = (size_t)n;
       return 0;
     }
   if (KEY ("limits.max_depth"))
@@ -453,7 +451,7 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
         return -1;
       if (n < 8)
         return at (L, v, key, err, "must be at least 8");
-      p->max_depth = (size_t) n;
+      p->max_depth = (size_t)n;
       return 0;
     }
   if (KEY ("exemptions"))
@@ -561,7 +559,7 @@ ocigate_policy_load_lazy (const char *path, ocigate_error_t *err)
 
 /* ---- show ---- */
 
-#define G_STR(g, s) yajl_gen_string (g, (const unsigned char *) (s), strlen (s))
+#define G_STR(g, s) yajl_gen_string (g, (const unsigned char *)(s), strlen (s))
 
 static void
 gen_list (yajl_gen g, const char *key, const ocigate_strlist_t *l)
@@ -710,9 +708,9 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   G_STR (g, "limits");
   yajl_gen_map_open (g);
   G_STR (g, "max_config_bytes");
-  yajl_gen_integer (g, (long long) p->max_config_bytes);
+  yajl_gen_integer (g, (long long)p->max_config_bytes);
   G_STR (g, "max_depth");
-  yajl_gen_integer (g, (long long) p->max_depth);
+  yajl_gen_integer (g, (long long)p->max_depth);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
   if (yajl_gen_get_buf (g, &out, &len) != yajl_gen_status_ok)
@@ -720,7 +718,7 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
       yajl_gen_free (g);
       return ocigate_make_error (err, 0, "cannot serialise the policy (invalid UTF-8?)");
     }
-  *ret = xstrndup ((const char *) out, len);
+  *ret = xstrndup ((const char *)out, len);
   *ret_len = len;
   yajl_gen_free (g);
   return 0;

@@ -41,20 +41,20 @@ utf8_seq (const unsigned char *p)
 static void
 gen_str (yajl_gen g, const char *s)
 {
-  if (yajl_gen_string (g, (const unsigned char *) s, strlen (s)) != yajl_gen_invalid_string)
+  if (yajl_gen_string (g, (const unsigned char *)s, strlen (s)) != yajl_gen_invalid_string)
     return;
   strbuf_t b = { 0 };
-  for (const unsigned char *p = (const unsigned char *) s; *p;)
+  for (const unsigned char *p = (const unsigned char *)s; *p;)
     {
       size_t n = utf8_seq (p);
       if (n)
-        strbuf_append (&b, (const char *) p, n);
+        strbuf_append (&b, (const char *)p, n);
       else
         strbuf_puts (&b, "\xef\xbf\xbd");
       p += n ? n : 1;
     }
   cleanup_free char *clean = strbuf_steal (&b);
-  yajl_gen_string (g, (const unsigned char *) clean, strlen (clean));
+  yajl_gen_string (g, (const unsigned char *)clean, strlen (clean));
 }
 
 #define G_STR(g, s) gen_str (g, s)
@@ -100,8 +100,8 @@ write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
                it->res.mode != OCIGATE_MODE_ENFORCE ? ocigate_mode_name (it->res.mode) : "");
       counts[strcmp (v, "allow") == 0 ? 0 : strcmp (v, "rewrite") == 0 ? 1 : 2]++;
     }
-  fprintf (out, "%zu checked: %zu allowed, %zu rewritten, %zu rejected, %zu errors\n", n,
-           counts[0], counts[1], counts[2], counts[3]);
+  fprintf (out, "%zu checked: %zu allowed, %zu rewritten, %zu rejected, %zu errors\n", n, counts[0],
+           counts[1], counts[2], counts[3]);
   return 0;
 }
 
@@ -194,7 +194,7 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
   yajl_gen_array_open (g);
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
     {
-      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t) r);
+      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t)r);
       yajl_gen_map_open (g);
       G_STR (g, "id");
       G_STR (g, ri->id);
@@ -237,9 +237,9 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
           G_STR (g, "text");
           if (f)
             {
-              cleanup_free char *t = xasprintf ("%s (%s at %s)", f->message,
-                                                ocigate_action_name (f->action),
-                                                *f->pointer ? f->pointer : "/");
+              cleanup_free char *t
+                  = xasprintf ("%s (%s at %s)", f->message, ocigate_action_name (f->action),
+                               *f->pointer ? f->pointer : "/");
               G_STR (g, t);
             }
           else
@@ -280,8 +280,8 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
 }
 
 int
-ocigate_report_write (FILE *out, ocigate_format_t fmt, const ocigate_report_item_t *items,
-                      size_t n, ocigate_error_t *err)
+ocigate_report_write (FILE *out, ocigate_format_t fmt, const ocigate_report_item_t *items, size_t n,
+                      ocigate_error_t *err)
 {
   if (fmt == OCIGATE_FORMAT_TEXT)
     return write_text (out, items, n);

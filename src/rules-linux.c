@@ -75,8 +75,9 @@ check_privileged (struct eval *e, ocigate_error_t *err)
     {
       const ocigate_json_t *m = oj_at (mounts, i);
       const char *type = oj_str (oj_get (m, "type"));
-      if (type && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
-                   || strcmp (type, "cgroup2") == 0)
+      if (type
+          && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
+              || strcmp (type, "cgroup2") == 0)
           && !has_opt (m, "ro"))
         {
           pieces[n++] = "sysfs or cgroupfs is mounted read-write";
@@ -143,9 +144,8 @@ check_host_namespaces (struct eval *e, ocigate_error_t *err)
         if (oj_str_eq (oj_get (oj_at (ns, i), "type"), required_ns[r]))
           found = true;
       if (!found)
-        finding (e, "/linux/namespaces",
-                 "%s namespace is shared with the host (no \"%s\" entry)", required_ns[r],
-                 required_ns[r]);
+        finding (e, "/linux/namespaces", "%s namespace is shared with the host (no \"%s\" entry)",
+                 required_ns[r], required_ns[r]);
     }
   for (size_t i = 0; i < oj_len (ns); i++)
     {
@@ -299,11 +299,11 @@ check_devices (struct eval *e, ocigate_error_t *err)
       cleanup_free char *p = ptrf ("/linux/resources/devices/%zu", i);
       char maj[24] = "*", min[24] = "*";
       if (d.major >= 0)
-        snprintf (maj, sizeof (maj), "%lld", (long long) d.major);
+        snprintf (maj, sizeof (maj), "%lld", (long long)d.major);
       if (d.minor >= 0)
-        snprintf (min, sizeof (min), "%lld", (long long) d.minor);
-      finding (e, p, "device rule grants %s access to %c %s:%s", access ? access : "all",
-               d.type, maj, min);
+        snprintf (min, sizeof (min), "%lld", (long long)d.minor);
+      finding (e, p, "device rule grants %s access to %c %s:%s", access ? access : "all", d.type,
+               maj, min);
     }
   return 0;
 }
@@ -323,8 +323,7 @@ check_hooks (struct eval *e, ocigate_error_t *err)
           if (path && ocigate_strlist_contains (&e->pol->hooks_allowed, path))
             continue;
           cleanup_free char *p = ptrf ("/hooks/%s/%zu", m->key, i);
-          finding (e, p, "%s hook \"%s\" would run on the host as root", m->key,
-                   path ? path : "");
+          finding (e, p, "%s hook \"%s\" would run on the host as root", m->key, path ? path : "");
         }
     }
   return 0;
@@ -351,12 +350,18 @@ fix_hooks (struct eval *e, ocigate_error_t *err)
 
 /* Kubernetes' safe set: namespaced and isolated per pod. */
 static const char *const safe_sysctls[] = {
-  "kernel.shm_rmid_forced",        "net.ipv4.ip_local_port_range",
-  "net.ipv4.tcp_syncookies",       "net.ipv4.ping_group_range",
-  "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",   "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",  "net.ipv4.tcp_keepalive_probes",
-  "net.ipv4.tcp_rmem",             "net.ipv4.tcp_wmem",
+  "kernel.shm_rmid_forced",
+  "net.ipv4.ip_local_port_range",
+  "net.ipv4.tcp_syncookies",
+  "net.ipv4.ping_group_range",
+  "net.ipv4.ip_unprivileged_port_start",
+  "net.ipv4.ip_local_reserved_ports",
+  "net.ipv4.tcp_keepalive_time",
+  "net.ipv4.tcp_fin_timeout",
+  "net.ipv4.tcp_keepalive_intvl",
+  "net.ipv4.tcp_keepalive_probes",
+  "net.ipv4.tcp_rmem",
+  "net.ipv4.tcp_wmem",
 };
 
 static bool
@@ -407,9 +412,17 @@ fix_sysctls (struct eval *e, ocigate_error_t *err)
 
 /* What runc spec, containerd and podman mask by default. */
 static const char *const default_masked[] = {
-  "/proc/acpi",         "/proc/asound",    "/proc/kcore",       "/proc/keys",
-  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-  "/proc/scsi",         "/sys/firmware",   "/sys/devices/virtual/powercap",
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
 };
 static const char *const default_readonly[] = {
   "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",

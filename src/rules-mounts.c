@@ -11,10 +11,22 @@
 
 /* Host paths a container must not see (spec section 4, host-mounts). */
 static const char *const sensitive[] = {
-  "/",        "/proc",          "/sys",          "/dev",
-  "/etc",     "/boot",          "/root",         "/usr",
-  "/lib/modules", "/var/lib/kubelet", "/var/lib/containerd", "/run/containerd",
-  "/run/docker.sock", "/var/lib/docker", "/run/crio",  "/run/podman",
+  "/",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/etc",
+  "/boot",
+  "/root",
+  "/usr",
+  "/lib/modules",
+  "/var/lib/kubelet",
+  "/var/lib/containerd",
+  "/run/containerd",
+  "/run/docker.sock",
+  "/var/lib/docker",
+  "/run/crio",
+  "/run/podman",
 };
 
 /* Per-pod and per-container directories the engines manage themselves:
@@ -72,7 +84,7 @@ resolve_existing (const char *path)
       if (slash == NULL || slash == head)
         return xstrdup (path);
       *slash = '\0';
-      l = (size_t) (slash - head);
+      l = (size_t)(slash - head);
     }
 }
 
@@ -201,7 +213,8 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
       cleanup_free char *abs = d[0] == '/' ? xstrdup (d) : xasprintf ("/%s", d);
       cleanup_free char *dest = ocigate_path_normalize (abs);
       cleanup_free char *p = ptrf ("/mounts/%zu", i);
-      bool under = ocigate_path_has_prefix (dest, "/proc") || ocigate_path_has_prefix (dest, "/sys");
+      bool under
+          = ocigate_path_has_prefix (dest, "/proc") || ocigate_path_has_prefix (dest, "/sys");
       if (under && !standard_kernel_mount (dest, type))
         finding (e, p, "mount over %s hides or exposes kernel state", dest);
       else if (type && strcmp (type, "proc") == 0 && strcmp (dest, "/proc") != 0)

@@ -8,8 +8,8 @@
 
 #include "engine-internal.h"
 
-static const char *const cap_sets[] = { "bounding", "effective", "inheritable", "permitted",
-                                        "ambient" };
+static const char *const cap_sets[]
+    = { "bounding", "effective", "inheritable", "permitted", "ambient" };
 
 /* Pointer prefix of the process object under judgement. */
 static const char *
@@ -262,8 +262,9 @@ check_no_new_privileges (struct eval *e, ocigate_error_t *err)
   if (nnp && nnp->type == OJ_TRUE)
     return 0;
   cleanup_free char *p = ptrf ("%s/noNewPrivileges", pp (e));
-  finding (e, p, "setuid binaries and file capabilities can raise privileges "
-                 "(noNewPrivileges is not true)");
+  finding (e, p,
+           "setuid binaries and file capabilities can raise privileges "
+           "(noNewPrivileges is not true)");
   return 0;
 }
 
@@ -288,8 +289,9 @@ check_apparmor (struct eval *e, ocigate_error_t *err)
 
   if (profile && strcmp (profile, "unconfined") == 0)
     {
-      finding_action (e, OCIGATE_ACTION_REJECT, p, "AppArmor profile \"unconfined\" disables "
-                                                   "confinement");
+      finding_action (e, OCIGATE_ACTION_REJECT, p,
+                      "AppArmor profile \"unconfined\" disables "
+                      "confinement");
       return 0;
     }
   if (e->process_only)
@@ -359,8 +361,8 @@ check_selinux (struct eval *e, ocigate_error_t *err)
 
   if (label && (label_type_is (label, "spc_t") || label_type_is (label, "unconfined_t")))
     {
-      finding_action (e, OCIGATE_ACTION_REJECT, p,
-                      "SELinux label \"%s\" is an unconfined type", label);
+      finding_action (e, OCIGATE_ACTION_REJECT, p, "SELinux label \"%s\" is an unconfined type",
+                      label);
       return 0;
     }
   if (e->process_only)
@@ -445,8 +447,8 @@ walk_push (ocigate_proc_walk_t *w, const char *c, size_t l)
 static bool
 in_process_dir (const ocigate_proc_walk_t *w)
 {
-  return (w->n == 2 || (w->n == 4 && ocigate_proc_walk_is (w, 2, "task")
-                        && ocigate_proc_walk_pid (w, 3)))
+  return (w->n == 2
+          || (w->n == 4 && ocigate_proc_walk_is (w, 2, "task") && ocigate_proc_walk_pid (w, 3)))
          && ocigate_proc_walk_is (w, 0, "proc") && ocigate_proc_walk_pid (w, 1);
 }
 
@@ -487,7 +489,8 @@ ocigate_proc_walk (const char *path, bool any_root, bool (*stop) (const ocigate_
           walk_push (w, "net", 3);
         }
       else if (in_process_dir (w) && l == 4 && strncmp (c, "root", 4) == 0
-               && (any_root || ocigate_proc_walk_is (w, 1, "self") || ocigate_proc_walk_is (w, 1, "1")))
+               && (any_root || ocigate_proc_walk_is (w, 1, "self")
+                   || ocigate_proc_walk_is (w, 1, "1")))
         w->n = 0;
       else
         walk_push (w, c, l);
@@ -529,8 +532,9 @@ check_proc_fd_cwd (struct eval *e, ocigate_error_t *err)
   if (cwd == NULL || !cwd_is_proc_fd (cwd))
     return 0;
   cleanup_free char *p = ptrf ("%s/cwd", pp (e));
-  finding (e, p, "working directory \"%s\" is an inherited file descriptor that can reach the "
-                 "host filesystem",
+  finding (e, p,
+           "working directory \"%s\" is an inherited file descriptor that can reach the "
+           "host filesystem",
            cwd);
   return 0;
 }
@@ -544,7 +548,7 @@ check_process_limits (struct eval *e, ocigate_error_t *err)
     {
       cleanup_free char *p = ptrf ("%s/oomScoreAdj", pp (e));
       finding (e, p, "negative oomScoreAdj %lld protects the container from the OOM killer",
-               (long long) adj);
+               (long long)adj);
     }
   const char *pol = oj_str (oj_path (proc, "scheduler/policy"));
   if (pol

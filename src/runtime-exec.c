@@ -83,8 +83,8 @@ collect (int out, int errfd, strbuf_t *o, strbuf_t *e)
               open_fds--;
               continue;
             }
-          if (bufs[i]->len + (size_t) r <= caps[i])
-            strbuf_append (bufs[i], buf, (size_t) r);
+          if (bufs[i]->len + (size_t)r <= caps[i])
+            strbuf_append (bufs[i], buf, (size_t)r);
           else if (i == 0)
             bufs[i]->len = caps[i] + 1; /* mark: too large */
         }
@@ -131,7 +131,7 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
   posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2 (&fa, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2 (&fa, errp[1], STDERR_FILENO);
-  int se = posix_spawn (&pid, rt->runtime, &fa, NULL, (char *const *) argv, environ);
+  int se = posix_spawn (&pid, rt->runtime, &fa, NULL, (char *const *)argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   close (out[1]);
   close (errp[1]);
@@ -153,13 +153,13 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
       const char *msg = e.s ? e.s : "";
       size_t l = strcspn (msg, "\n");
       ocigate_make_error (err, 0, "exec: cannot find container `%s`: `%s state` failed%s%.*s", id,
-                          rt->runtime, l ? ": " : "", (int) l, msg);
+                          rt->runtime, l ? ": " : "", (int)l, msg);
       goto done;
     }
   if (o.len > STATE_MAX)
     {
-      ocigate_make_error (err, 0, "exec: `%s state %s`: output larger than %d bytes",
-                          rt->runtime, id, STATE_MAX);
+      ocigate_make_error (err, 0, "exec: `%s state %s`: output larger than %d bytes", rt->runtime,
+                          id, STATE_MAX);
       goto done;
     }
   ocigate_json_parse_opts_t po = { .name = "runtime state" };
@@ -169,8 +169,7 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
   const char *bundle = oj_str (oj_get (ocigate_doc_root (doc), "bundle"));
   if (bundle == NULL || bundle[0] != '/')
     {
-      ocigate_make_error (err, 0, "exec: the state of container `%s` names no absolute bundle",
-                          id);
+      ocigate_make_error (err, 0, "exec: the state of container `%s` names no absolute bundle", id);
       goto done;
     }
   *ret = xstrdup (bundle);
@@ -216,7 +215,7 @@ parse_gid (const char *s, uint32_t *ret, ocigate_error_t *err)
     return ocigate_make_error (err, 0, "exec: --additional-gids \"%s\": not a decimal number", s);
   if (a < 0)
     return ocigate_make_error (err, 0, "exec: --additional-gids \"%s\": negative", s);
-  *ret = (uint32_t) a; /* runc converts with uint32(): 4294967296 is 0 */
+  *ret = (uint32_t)a; /* runc converts with uint32(): 4294967296 is 0 */
   return 0;
 }
 
@@ -232,11 +231,11 @@ parse_user (const char *s, uint32_t *uid, bool *has_gid, uint32_t *gid, ocigate_
       *colon = '\0';
       if (!ocigate_go_parse_int (colon + 1, 10, &v))
         return ocigate_make_error (err, 0, "exec: --user \"%s\": bad gid", s);
-      *gid = (uint32_t) v;
+      *gid = (uint32_t)v;
     }
   if (!ocigate_go_parse_int (copy, 10, &v))
     return ocigate_make_error (err, 0, "exec: --user \"%s\": bad uid", s);
-  *uid = (uint32_t) v;
+  *uid = (uint32_t)v;
   return 0;
 }
 
@@ -318,7 +317,7 @@ static char **
 candidate (struct rt *rt, int **ret_map, int *ret_n)
 {
   char **v = ocigate_rt_final_argv (rt);
-  int *map = xmalloc ((size_t) (rt->argc + 2) * sizeof (int));
+  int *map = xmalloc ((size_t)(rt->argc + 2) * sizeof (int));
   int n = 0, k = 1;
   map[n++] = 0;
   for (int i = 1; i < rt->argc; i++)
@@ -575,7 +574,7 @@ ocigate_rt_vet_exec (struct rt *rt)
         goto fail;
       if (res.changed
           && (ocigate_json_serialize (ocigate_doc_root (proc), false, &out, &len, &err) < 0
-              || ocigate_write_file_atomic (pf, out, len, (int) (st.st_mode & 07777), &err) < 0))
+              || ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0))
         goto fail;
       opts.name = config;
     }
@@ -616,7 +615,10 @@ ocigate_rt_vet_exec (struct rt *rt)
   {
     cleanup_error ocigate_error_t aerr = NULL;
     ocigate_audit_record_t rec
-        = { .command = "exec", .container_id = id, .bundle = bundle, .res = &res,
+        = { .command = "exec",
+            .container_id = id,
+            .bundle = bundle,
+            .res = &res,
             .decision = res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW };
     /* As for create: a failing trail warns, and the clamped exec goes on. */
     if (ocigate_audit_write (rt->pol, &rec, &aerr) < 0)

@@ -29,8 +29,8 @@
 
 typedef enum
 {
-  OCIGATE_RT_NONE,   /* no subcommand: runc prints its help */
-  OCIGATE_RT_OTHER,  /* passed through untouched */
+  OCIGATE_RT_NONE,  /* no subcommand: runc prints its help */
+  OCIGATE_RT_OTHER, /* passed through untouched */
   OCIGATE_RT_CREATE,
   OCIGATE_RT_RUN,
   OCIGATE_RT_RESTORE,
@@ -99,9 +99,9 @@ typedef struct
 typedef struct
 {
   ocigate_rt_cmd_t cmd;
-  int cmd_index;        /* argv index of the subcommand word, or -1 */
-  const char *cmd_name; /* borrowed, or NULL */
-  bool help;            /* --help/--version (global or the command's): runc only prints */
+  int cmd_index;            /* argv index of the subcommand word, or -1 */
+  const char *cmd_name;     /* borrowed, or NULL */
+  bool help;                /* --help/--version (global or the command's): runc only prints */
   ocigate_rt_flag_t *flags; /* owned array, argv order of the flag words */
   size_t n_flags;
   const char **args; /* owned array of borrowed strings: the positional words */
@@ -164,8 +164,8 @@ struct rt
   ocigate_policy_t *pol;
   const char *runtime; /* borrowed: the environment or pol->runtime */
   /* argv edits decided by exec/restore vetting */
-  bool *drop;        /* argc entries: argv words to leave out */
-  bool add_nnp;      /* insert --no-new-privs after the subcommand */
+  bool *drop;   /* argc entries: argv words to leave out */
+  bool add_nnp; /* insert --no-new-privs after the subcommand */
 };
 
 /* exec: find the container, judge --process FILE and the process flags,

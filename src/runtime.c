@@ -49,7 +49,7 @@ ocigate_rt_oneline (const char *msg)
         {
           if (!first)
             strbuf_puts (&b, "; ");
-          strbuf_append (&b, s, (size_t) (p + l - s));
+          strbuf_append (&b, s, (size_t)(p + l - s));
           first = false;
         }
       p += l;
@@ -64,7 +64,7 @@ static void
 quote_text (strbuf_t *b, const char *s)
 {
   strbuf_puts (b, "\"");
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     {
       char esc[8];
       switch (*p)
@@ -91,7 +91,7 @@ quote_text (strbuf_t *b, const char *s)
               strbuf_puts (b, esc);
             }
           else
-            strbuf_append (b, (const char *) p, 1);
+            strbuf_append (b, (const char *)p, 1);
         }
     }
   strbuf_puts (b, "\"");
@@ -138,7 +138,7 @@ write_all_fd (int fd, const char *s, size_t len)
       if (w <= 0)
         return;
       s += w;
-      len -= (size_t) w;
+      len -= (size_t)w;
     }
 }
 
@@ -153,8 +153,7 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
   if (log && *log)
     {
       /* runc's own mode and flags for its log file */
-      cleanup_close int fd
-          = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+      cleanup_close int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
       struct stat a, b;
       if (fd >= 0)
         {
@@ -193,13 +192,13 @@ absolute (const char *path)
 }
 
 static int
-audit (struct rt *rt, const char *command, const char *id, const char *bundle,
-       ocigate_decision_t d, const ocigate_result_t *res, const char *error,
-       ocigate_error_t *err)
+audit (struct rt *rt, const char *command, const char *id, const char *bundle, ocigate_decision_t d,
+       const ocigate_result_t *res, const char *error, ocigate_error_t *err)
 {
   cleanup_free char *abs = bundle ? absolute (bundle) : NULL;
-  ocigate_audit_record_t rec = { .command = command, .container_id = id, .bundle = abs,
-                                 .decision = d, .res = res, .error = error };
+  ocigate_audit_record_t rec = {
+    .command = command, .container_id = id, .bundle = abs, .decision = d, .res = res, .error = error
+  };
   return ocigate_audit_write (rt->pol, &rec, err);
 }
 
@@ -336,9 +335,9 @@ check_runtime (const char *path, ocigate_error_t *err)
 char **
 ocigate_rt_final_argv (struct rt *rt)
 {
-  char **v = xmalloc ((size_t) (rt->argc + 2) * sizeof (*v));
+  char **v = xmalloc ((size_t)(rt->argc + 2) * sizeof (*v));
   size_t n = 0;
-  v[n++] = (char *) rt->runtime;
+  v[n++] = (char *)rt->runtime;
   for (int i = 1; i < rt->argc; i++)
     {
       if (rt->drop && rt->drop[i])
@@ -347,7 +346,7 @@ ocigate_rt_final_argv (struct rt *rt)
       /* Right after the subcommand: exec parses flags only before the
        * container id. */
       if (i == rt->a.cmd_index && rt->add_nnp)
-        v[n++] = (char *) "--no-new-privs";
+        v[n++] = (char *)"--no-new-privs";
     }
   v[n] = NULL;
   return v;
@@ -390,7 +389,7 @@ vet_restore_lsm (struct rt *rt, ocigate_doc_t *config, const ocigate_eval_opts_t
       if (f->id == RF_LSM_PROFILE)
         {
           const char *colon = strchr (f->value, ':');
-          size_t tl = colon ? (size_t) (colon - f->value) : 0;
+          size_t tl = colon ? (size_t)(colon - f->value) : 0;
           if (colon && tl == 8 && strncmp (f->value, "apparmor", 8) == 0)
             oj_set (proc, p, "apparmorProfile", ocigate_rt_json_string (proc, colon + 1));
           else if (colon && tl == 7 && strncmp (f->value, "selinux", 7) == 0)
@@ -507,7 +506,7 @@ vet_create (struct rt *rt)
   if (res.changed)
     {
       if (ocigate_json_serialize (ocigate_doc_root (doc), false, &out, &len, &err) < 0
-          || ocigate_write_file_atomic (config, out, len, (int) (st.st_mode & 07777), &err) < 0)
+          || ocigate_write_file_atomic (config, out, len, (int)(st.st_mode & 07777), &err) < 0)
         goto fail;
     }
   warn_mode_message (rt, &res);
@@ -565,7 +564,7 @@ ocigate_runtime_main (int argc, char **argv)
     }
   if (vetted)
     {
-      rt.drop = xzalloc ((size_t) argc * sizeof (*rt.drop));
+      rt.drop = xzalloc ((size_t)argc * sizeof (*rt.drop));
       r = rt.a.cmd == OCIGATE_RT_EXEC ? ocigate_rt_vet_exec (&rt) : vet_create (&rt);
       if (r != 0)
         goto out;

@@ -14,12 +14,34 @@
 /* Spec section 4: syscalls that reach kernel attack surface or host state
  * a container has no business with. */
 static const char *const builtin_dangerous[] = {
-  "mount",         "umount2",        "unshare",       "setns",           "pivot_root",
-  "keyctl",        "add_key",        "request_key",   "bpf",             "kexec_load",
-  "kexec_file_load", "init_module",  "finit_module",  "delete_module",   "open_by_handle_at",
-  "userfaultfd",   "perf_event_open", "reboot",       "swapon",          "swapoff",
-  "acct",          "quotactl",       "iopl",          "ioperm",          "lookup_dcookie",
-  "io_uring_setup", "io_uring_enter", "io_uring_register",
+  "mount",
+  "umount2",
+  "unshare",
+  "setns",
+  "pivot_root",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "bpf",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "userfaultfd",
+  "perf_event_open",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "acct",
+  "quotactl",
+  "iopl",
+  "ioperm",
+  "lookup_dcookie",
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
 };
 
 /* Other names under which the kernel performs the same operation as a
@@ -32,9 +54,9 @@ static const struct
 {
   const char *name, *of;
 } builtin_aliases[] = {
-  { "umount", "umount2" },     { "fsopen", "mount" },        { "fsconfig", "mount" },
-  { "fsmount", "mount" },      { "fspick", "mount" },        { "move_mount", "mount" },
-  { "open_tree", "mount" },    { "mount_setattr", "mount" }, { "quotactl_fd", "quotactl" },
+  { "umount", "umount2" },  { "fsopen", "mount" },        { "fsconfig", "mount" },
+  { "fsmount", "mount" },   { "fspick", "mount" },        { "move_mount", "mount" },
+  { "open_tree", "mount" }, { "mount_setattr", "mount" }, { "quotactl_fd", "quotactl" },
 };
 
 /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
@@ -56,7 +78,7 @@ static bool cache_valid;
 static int
 dname_cmp (const void *a, const void *b)
 {
-  return strcmp (((const struct dname *) a)->name, ((const struct dname *) b)->name);
+  return strcmp (((const struct dname *)a)->name, ((const struct dname *)b)->name);
 }
 
 static void
@@ -120,7 +142,7 @@ build_dangerous (const ocigate_policy_t *pol)
 static const struct dname *
 find_dangerous (const char *name)
 {
-  struct dname key = { .name = (char *) name };
+  struct dname key = { .name = (char *)name };
   return name ? bsearch (&key, dangerous, n_dangerous, sizeof (*dangerous), dname_cmp) : NULL;
 }
 
@@ -308,7 +330,7 @@ ocigate_seccomp_default (struct eval *e)
       /* ocigate_policy_load_lazy left the embedded profile for now.  The
        * policy object is the caller's heap object, never const storage:
        * fill its cache in place. */
-      ocigate_policy_t *p = (ocigate_policy_t *) e->pol;
+      ocigate_policy_t *p = (ocigate_policy_t *)e->pol;
       ocigate_json_parse_opts_t o = { .name = "embedded seccomp profile" };
       p->seccomp_profile = ocigate_json_parse (ocigate_default_seccomp_json,
                                                strlen (ocigate_default_seccomp_json), &o, NULL);
@@ -451,8 +473,7 @@ fix_seccomp (struct eval *e, ocigate_error_t *err)
 /* For the profile checks in tests and `policy check`: every name of a
  * profile resolves on at least one of its architectures. */
 int
-ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_token,
-                            strbuf_t *out)
+ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_token, strbuf_t *out)
 {
   int bad = 0;
 #ifdef HAVE_SECCOMP
@@ -471,9 +492,9 @@ ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_toke
           }
     }
 #else
-  (void) profile;
-  (void) arch_token;
-  (void) out;
+  (void)profile;
+  (void)arch_token;
+  (void)out;
 #endif
   return bad;
 }

@@ -16,13 +16,13 @@
 #include "ocigate/engine.h"
 #include "selinux-internal.h"
 
-
 /* Read `process = "..."` and `file = "..."` from an lxc_contexts file. */
 int
 ocigate_selinux_parse_lxc_contexts (const char *text, char **ret_process, char **ret_file)
 {
   *ret_process = *ret_file = NULL;
-  for (const char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+  for (const char *line = text; line && *line;
+       line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
     {
       while (*line == ' ' || *line == '\t')
         line++;
@@ -63,7 +63,7 @@ ocigate_selinux_with_level (const char *ctx, const char *type, const char *level
       if (i < 3)
         {
           const char *c = strchr (p, ':');
-          l[i] = c ? (size_t) (c - p) : strlen (p);
+          l[i] = c ? (size_t)(c - p) : strlen (p);
           p = c ? c + 1 : NULL;
         }
       else
@@ -73,9 +73,8 @@ ocigate_selinux_with_level (const char *ctx, const char *type, const char *level
     return NULL;
   const char *lv = level ? level : f[3] ? f[3] : "s0";
   if (type)
-    return xasprintf ("%.*s:%.*s:%s:%s", (int) l[0], f[0], (int) l[1], f[1], type, lv);
-  return xasprintf ("%.*s:%.*s:%.*s:%s", (int) l[0], f[0], (int) l[1], f[1], (int) l[2], f[2],
-                    lv);
+    return xasprintf ("%.*s:%.*s:%s:%s", (int)l[0], f[0], (int)l[1], f[1], type, lv);
+  return xasprintf ("%.*s:%.*s:%.*s:%s", (int)l[0], f[0], (int)l[1], f[1], (int)l[2], f[2], lv);
 }
 
 #ifdef HAVE_SELINUX
@@ -91,10 +90,10 @@ mcs_in_use (const char *pair)
     return false;
   while (!used && (de = readdir (d)) != NULL)
     {
-      if (!isdigit ((unsigned char) de->d_name[0]))
+      if (!isdigit ((unsigned char)de->d_name[0]))
         continue;
       char *con = NULL;
-      if (getpidcon ((pid_t) atoi (de->d_name), &con) == 0 && con)
+      if (getpidcon ((pid_t)atoi (de->d_name), &con) == 0 && con)
         {
           const char *lv = strrchr (con, ':');
           used = lv && strcmp (lv + 1, pair) == 0;
@@ -160,14 +159,14 @@ ocigate_selinux_labels_from (const char *lxc_contexts, const char *name, const c
 static int
 real_random (uint32_t r[2], void *arg)
 {
-  (void) arg;
+  (void)arg;
   return getrandom (r, 2 * sizeof (uint32_t), 0) == 2 * sizeof (uint32_t) ? 0 : -1;
 }
 
 static bool
 real_in_use (const char *pair, void *arg)
 {
-  (void) arg;
+  (void)arg;
   return mcs_in_use (pair);
 }
 #endif
@@ -184,10 +183,10 @@ ocigate_selinux_labels (const char *type, char **ret_process, char **ret_mount,
     return ocigate_make_error (err, 0, "selinux: no container contexts file on this host");
   if (ocigate_read_file (path, 1 << 20, &text, &len, err) < 0)
     return ocigate_error_prefix (err, "selinux");
-  return ocigate_selinux_labels_from (text, path, type, real_random, real_in_use, NULL,
-                                      ret_process, ret_mount, err);
+  return ocigate_selinux_labels_from (text, path, type, real_random, real_in_use, NULL, ret_process,
+                                      ret_mount, err);
 #else
-  (void) type;
+  (void)type;
   *ret_process = *ret_mount = NULL;
   return ocigate_make_error (err, 0, "selinux: ocigate was built without SELinux support");
 #endif

@@ -198,11 +198,11 @@ ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *r
     return ocigate_make_error (err, errno, "cannot stat `%s`", path);
   if (S_ISDIR (st.st_mode))
     return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
-  if (S_ISREG (st.st_mode) && (uintmax_t) st.st_size > max_bytes)
+  if (S_ISREG (st.st_mode) && (uintmax_t)st.st_size > max_bytes)
     return ocigate_make_error (err, 0, "`%s`: file is %jd bytes, larger than the limit of %zu",
-                               path, (intmax_t) st.st_size, max_bytes);
+                               path, (intmax_t)st.st_size, max_bytes);
 
-  size_t cap = S_ISREG (st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+  size_t cap = S_ISREG (st.st_mode) ? (size_t)st.st_size + 1 : 65536;
   size_t len = 0;
   cleanup_free char *buf = xmalloc (cap);
   for (;;)
@@ -224,11 +224,10 @@ ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *r
         }
       if (r == 0)
         break;
-      len += (size_t) r;
+      len += (size_t)r;
     }
   if (len > max_bytes)
-    return ocigate_make_error (err, 0, "`%s`: larger than the limit of %zu bytes", path,
-                               max_bytes);
+    return ocigate_make_error (err, 0, "`%s`: larger than the limit of %zu bytes", path, max_bytes);
   buf[len] = '\0';
   *ret_buf = steal_pointer (&buf);
   *ret_len = len;
@@ -248,7 +247,7 @@ write_all (int fd, const char *data, size_t len)
           return -1;
         }
       data += w;
-      len -= (size_t) w;
+      len -= (size_t)w;
     }
   return 0;
 }
@@ -269,7 +268,7 @@ ocigate_write_file_atomic (const char *path, const char *data, size_t len, int m
   for (int attempt = 0; fd < 0 && attempt < 100; attempt++)
     {
       free (tmp);
-      tmp = xasprintf ("%s.ocigate-%ld-%d.tmp", path, (long) getpid (), attempt);
+      tmp = xasprintf ("%s.ocigate-%ld-%d.tmp", path, (long)getpid (), attempt);
       fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
       if (fd < 0 && errno != EEXIST)
         return ocigate_make_error (err, errno, "cannot create `%s`", tmp);
@@ -333,7 +332,7 @@ ocigate_path_normalize (const char *path)
       if (*p == '\0')
         break;
       const char *e = strchr (p, '/');
-      size_t l = e ? (size_t) (e - p) : strlen (p);
+      size_t l = e ? (size_t)(e - p) : strlen (p);
       if (l == 1 && p[0] == '.')
         ;
       else if (l == 2 && p[0] == '.' && p[1] == '.')

@@ -45,8 +45,8 @@ typedef struct
   size_t n, cap;
   ocigate_context_t ctx;
   const char *policy_name; /* borrowed */
-  ocigate_preset_t preset;  /* effective (after exemptions) */
-  int exemption;            /* index of the matching exemption, or -1 */
+  ocigate_preset_t preset; /* effective (after exemptions) */
+  int exemption;           /* index of the matching exemption, or -1 */
   ocigate_mode_t mode;
   bool reject;  /* a reject finding in enforce mode */
   bool changed; /* rewrites were applied */
@@ -57,9 +57,9 @@ void ocigate_result_free (ocigate_result_t *r);
 
 typedef struct
 {
-  const char *name;   /* file name for messages */
-  const char *bundle; /* directory that relative root.path is resolved against */
-  bool host_checks;   /* namespace inodes, symlinks, LSM state */
+  const char *name;               /* file name for messages */
+  const char *bundle;             /* directory that relative root.path is resolved against */
+  bool host_checks;               /* namespace inodes, symlinks, LSM state */
   const ocigate_host_ops_t *host; /* NULL: ocigate_host_real */
 } ocigate_eval_opts_t;
 
@@ -73,12 +73,11 @@ ocigate_doc_t *ocigate_process_parse (const char *buf, size_t len, const ocigate
 
 /* Evaluate every rule (pure: no writes).  Fills res; returns <0 on error. */
 int ocigate_evaluate (const ocigate_policy_t *pol, ocigate_doc_t *doc,
-                      const ocigate_eval_opts_t *opts, ocigate_result_t *res,
-                      ocigate_error_t *err);
+                      const ocigate_eval_opts_t *opts, ocigate_result_t *res, ocigate_error_t *err);
 /* Apply the rewrites decided by ocigate_evaluate to doc (enforce mode,
  * not rejected).  Records annotation ocigate.rewrites. */
-int ocigate_apply (const ocigate_policy_t *pol, ocigate_doc_t *doc,
-                   const ocigate_eval_opts_t *opts, ocigate_result_t *res, ocigate_error_t *err);
+int ocigate_apply (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate_eval_opts_t *opts,
+                   ocigate_result_t *res, ocigate_error_t *err);
 
 /* Evaluate a process (exec --process) against the process rules, with the
  * container's own config as the ceiling.  Clamps in place when allowed. */

@@ -54,9 +54,9 @@ typedef struct ocigate_doc_s ocigate_doc_t;
 
 typedef struct
 {
-  const char *name;     /* file name for messages */
-  size_t max_depth;     /* 0: 64 */
-  bool allow_comments;  /* policy files only: config.json must be plain JSON */
+  const char *name;    /* file name for messages */
+  size_t max_depth;    /* 0: 64 */
+  bool allow_comments; /* policy files only: config.json must be plain JSON */
 } ocigate_json_parse_opts_t;
 
 /* Parse buf (len bytes).  Rejects duplicate keys, NUL bytes, invalid UTF-8
@@ -68,8 +68,7 @@ void ocigate_doc_free (ocigate_doc_t *doc);
 ocigate_json_t *ocigate_doc_root (ocigate_doc_t *doc);
 void ocigate_doc_set_root (ocigate_doc_t *doc, ocigate_json_t *root);
 /* Line and column (1-based) of a byte offset in the parsed source. */
-void ocigate_doc_position (const ocigate_doc_t *doc, size_t offset, unsigned *line,
-                           unsigned *col);
+void ocigate_doc_position (const ocigate_doc_t *doc, size_t offset, unsigned *line, unsigned *col);
 static inline void
 cleanup_docp (ocigate_doc_t **d)
 {

@@ -88,9 +88,9 @@ typedef struct ocigate_policy_s
   uint32_t rewrite_uid, rewrite_gid;
   ocigate_strlist_t mounts_deny, mounts_allow;
   ocigate_strlist_t hooks_allowed;
-  ocigate_strlist_t sysctls_allowed; /* added to the Kubernetes safe set */
-  char *seccomp_profile_path;       /* NULL: embedded */
-  ocigate_doc_t *seccomp_profile;   /* owned, parsed profile */
+  ocigate_strlist_t sysctls_allowed;   /* added to the Kubernetes safe set */
+  char *seccomp_profile_path;          /* NULL: embedded */
+  ocigate_doc_t *seccomp_profile;      /* owned, parsed profile */
   ocigate_strlist_t seccomp_dangerous; /* added to the built-in list */
   char *apparmor_profile;
   bool apparmor_require;

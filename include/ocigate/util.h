@@ -15,9 +15,9 @@
  * Only main() prints errors and picks an exit code. */
 typedef struct ocigate_error_s
 {
-  int status;     /* errno, or 0 for a data error */
-  char *msg;      /* owned, one line */
-} *ocigate_error_t;
+  int status; /* errno, or 0 for a data error */
+  char *msg;  /* owned, one line */
+} * ocigate_error_t;
 
 int ocigate_make_error (ocigate_error_t *err, int status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -37,7 +37,7 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 static inline void
 cleanup_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 static inline void
 cleanup_closep (int *fd)

@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         __builtin_trap ();
     }
   size_t l1, l2;
-  char *once = rewrite_once ((const char *) data, size, &l1);
+  char *once = rewrite_once ((const char *)data, size, &l1);
   if (once == NULL)
     return 0;
   char *twice = rewrite_once (once, l1, &l2);

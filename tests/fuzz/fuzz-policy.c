@@ -9,7 +9,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   ocigate_error_t err = NULL;
-  ocigate_policy_t *p = ocigate_policy_parse ((const char *) data, size, "fuzz", &err);
+  ocigate_policy_t *p = ocigate_policy_parse ((const char *)data, size, "fuzz", &err);
   if (p == NULL)
     {
       ocigate_error_free (&err);

@@ -24,13 +24,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (pol == NULL)
     {
       pol = ocigate_policy_load (NULL, &err);
-      container = pol ? ocigate_config_parse (container_json, strlen (container_json), pol, "c",
-                                              &err)
-                      : NULL;
+      container
+          = pol ? ocigate_config_parse (container_json, strlen (container_json), pol, "c", &err)
+                : NULL;
       if (container == NULL)
         __builtin_trap ();
     }
-  ocigate_doc_t *p = ocigate_process_parse ((const char *) data, size, pol, "fuzz", &err);
+  ocigate_doc_t *p = ocigate_process_parse ((const char *)data, size, pol, "fuzz", &err);
   if (p == NULL)
     {
       ocigate_error_free (&err);

@@ -24,7 +24,7 @@ run_file (const char *path)
       ocigate_error_free (&err);
       return -1;
     }
-  LLVMFuzzerTestOneInput ((const uint8_t *) buf, len);
+  LLVMFuzzerTestOneInput ((const uint8_t *)buf, len);
   free (buf);
   return 0;
 }

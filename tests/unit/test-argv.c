@@ -27,39 +27,39 @@ struct argv_case
 static const struct argv_case cases[] = {
   /* containerd's runc shim (v2), CRI and ctr */
   { "containerd create",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "create", "--bundle", B, "--pid-file", B "/init.pid", ID),
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "create", "--bundle", B, "--pid-file", B "/init.pid", ID),
     false, OCIGATE_RT_CREATE, false, ID, B, NULL, "/run/containerd/runc/k8s.io", B "/log.json",
     "json", 1 },
   { "containerd create, systemd cgroups and a console",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "--systemd-cgroup", "create", "--bundle", B, "--pid-file", B "/init.pid",
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "--systemd-cgroup", "create", "--bundle", B, "--pid-file", B "/init.pid",
           "--console-socket", "/tmp/pty123/pty.sock", ID),
     false, OCIGATE_RT_CREATE, false, ID, B, NULL, "/run/containerd/runc/k8s.io", B "/log.json",
     "json", 1 },
   { "containerd start",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "start", ID),
-    false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, "/run/containerd/runc/k8s.io",
-    B "/log.json", "json", 0 },
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "start", ID),
+    false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, "/run/containerd/runc/k8s.io", B "/log.json",
+    "json", 0 },
   { "containerd kill --all",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "kill", "--all", ID, "9"),
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "kill", "--all", ID, "9"),
     false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, "/run/containerd/runc/k8s.io", NULL, NULL,
     0 },
   { "containerd delete --force",
-    ARGV ("--root", "/run/containerd/runc/default", "--log", "/x/log.json", "--log-format",
-          "json", "delete", "--force", "ctr-run"),
+    ARGV ("--root", "/run/containerd/runc/default", "--log", "/x/log.json", "--log-format", "json",
+          "delete", "--force", "ctr-run"),
     false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
   { "containerd ps --format json",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "ps", "--format", "json", ID),
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "ps", "--format", "json", ID),
     false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
   { "containerd features", ARGV ("features"), false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL,
     NULL, NULL, NULL, 0 },
   { "containerd exec",
-    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format",
-          "json", "exec", "--process", "/tmp/runc-process2216473005", "--detach", "--pid-file",
+    ARGV ("--root", "/run/containerd/runc/k8s.io", "--log", B "/log.json", "--log-format", "json",
+          "exec", "--process", "/tmp/runc-process2216473005", "--detach", "--pid-file",
           B "/exec1.pid", ID),
     false, OCIGATE_RT_EXEC, false, ID, NULL, "/tmp/runc-process2216473005",
     "/run/containerd/runc/k8s.io", B "/log.json", "json", 1 },
@@ -68,8 +68,9 @@ static const struct argv_case cases[] = {
     ARGV ("--systemd-cgroup", "--root=/run/runc", "create", "--bundle",
           "/run/containers/storage/overlay-containers/" ID "/userdata", "--pid-file",
           "/run/containers/storage/overlay-containers/" ID "/userdata/pidfile", ID),
-    false, OCIGATE_RT_CREATE, false, ID, "/run/containers/storage/overlay-containers/" ID
-    "/userdata", NULL, "/run/runc", NULL, NULL, 1 },
+    false, OCIGATE_RT_CREATE, false, ID,
+    "/run/containers/storage/overlay-containers/" ID "/userdata", NULL, "/run/runc", NULL, NULL,
+    1 },
   { "cri-o create with a console",
     ARGV ("--root=/run/runc", "create", "--bundle", "/u", "--pid-file", "/u/pidfile",
           "--console-socket", "/var/run/crio/" ID "/attach", ID),
@@ -91,10 +92,10 @@ static const struct argv_case cases[] = {
     ARGV ("exec", "--pid-file", "/p/exec_pid", "--process", "/p/proc", "--console-socket",
           "/p/sock", "--preserve-fds", "2", "--detach", "--tty", ID),
     false, OCIGATE_RT_EXEC, false, ID, NULL, "/p/proc", NULL, NULL, NULL, 1 },
-  { "podman kill", ARGV ("kill", ID, "15"), false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL,
-    NULL, NULL, NULL, 0 },
-  { "podman --version", ARGV ("--version"), false, OCIGATE_RT_NONE, true, NULL, NULL, NULL,
-    NULL, NULL, NULL, 0 },
+  { "podman kill", ARGV ("kill", ID, "15"), false, OCIGATE_RT_OTHER, false, NULL, NULL, NULL, NULL,
+    NULL, NULL, 0 },
+  { "podman --version", ARGV ("--version"), false, OCIGATE_RT_NONE, true, NULL, NULL, NULL, NULL,
+    NULL, NULL, 0 },
   /* flag spellings runc accepts */
   { "flags after the id are moved first", ARGV ("create", ID, "--bundle", "/b"), false,
     OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
@@ -104,12 +105,12 @@ static const struct argv_case cases[] = {
     OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, "/l", "text", 1 },
   { "-flag=value", ARGV ("create", "-bundle=/b", ID), false, OCIGATE_RT_CREATE, false, ID, "/b",
     NULL, NULL, NULL, NULL, 1 },
-  { "short flag", ARGV ("create", "-b", "/b", ID), false, OCIGATE_RT_CREATE, false, ID, "/b",
-    NULL, NULL, NULL, NULL, 1 },
-  { "short flag, two dashes", ARGV ("create", "--b=/b", ID), false, OCIGATE_RT_CREATE, false,
-    ID, "/b", NULL, NULL, NULL, NULL, 1 },
-  { "repeated flag: the last wins", ARGV ("create", "--bundle", "/a", "--bundle", "/b", ID),
-    false, OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
+  { "short flag", ARGV ("create", "-b", "/b", ID), false, OCIGATE_RT_CREATE, false, ID, "/b", NULL,
+    NULL, NULL, NULL, 1 },
+  { "short flag, two dashes", ARGV ("create", "--b=/b", ID), false, OCIGATE_RT_CREATE, false, ID,
+    "/b", NULL, NULL, NULL, NULL, 1 },
+  { "repeated flag: the last wins", ARGV ("create", "--bundle", "/a", "--bundle", "/b", ID), false,
+    OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "repeated flag after the id", ARGV ("create", "--bundle", "/a", ID, "-bundle", "/b"), false,
     OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "empty bundle: the working directory", ARGV ("create", "--bundle=", ID), false,
@@ -122,16 +123,17 @@ static const struct argv_case cases[] = {
     OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "-- ends the flags", ARGV ("create", "--bundle", "/b", "--", ID), false, OCIGATE_RT_CREATE,
     false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
-  { "-- before the subcommand", ARGV ("--root", "/r", "--", "create", "--bundle", "/b", ID),
-    false, OCIGATE_RT_CREATE, false, ID, "/b", NULL, "/r", NULL, NULL, 1 },
+  { "-- before the subcommand", ARGV ("--root", "/r", "--", "create", "--bundle", "/b", ID), false,
+    OCIGATE_RT_CREATE, false, ID, "/b", NULL, "/r", NULL, NULL, 1 },
   { "a value that looks like a flag", ARGV ("create", "--pid-file", "--bundle", ID), false,
     OCIGATE_RT_CREATE, false, ID, NULL, NULL, NULL, NULL, NULL, 1 },
-  { "--rootless takes a value", ARGV ("--rootless", "true", "create", "--bundle", "/b", ID),
-    false, OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
+  { "--rootless takes a value", ARGV ("--rootless", "true", "create", "--bundle", "/b", ID), false,
+    OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "--rootless=auto", ARGV ("--rootless=auto", "--debug", "run", "--bundle", "/b", ID), false,
     OCIGATE_RT_RUN, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
-  { "restore", ARGV ("restore", "--image-path", "/ck", "--work-path", "/w", "--bundle", "/b",
-                     "--lsm-profile", "apparmor:x", "--empty-ns", "network", "--detach", ID),
+  { "restore",
+    ARGV ("restore", "--image-path", "/ck", "--work-path", "/w", "--bundle", "/b", "--lsm-profile",
+          "apparmor:x", "--empty-ns", "network", "--detach", ID),
     false, OCIGATE_RT_RESTORE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "preserve-fds in base 0", ARGV ("create", "--preserve-fds", "0x2", ID), false,
     OCIGATE_RT_CREATE, false, ID, NULL, NULL, NULL, NULL, NULL, 1 },
@@ -149,11 +151,10 @@ static const struct argv_case cases[] = {
   /* help and version: runc prints, runs nothing */
   { "global --help", ARGV ("--help", "create", "--bundle", "/b", ID), false, OCIGATE_RT_CREATE,
     true, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
-  { "global -v before a command", ARGV ("-v", "create", "--bogus"), false, OCIGATE_RT_CREATE,
-    true, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
-  { "--help=false does not stop the create",
-    ARGV ("--help=false", "create", "--bundle", "/b", ID), false, OCIGATE_RT_CREATE, false, ID,
-    "/b", NULL, NULL, NULL, NULL, 1 },
+  { "global -v before a command", ARGV ("-v", "create", "--bogus"), false, OCIGATE_RT_CREATE, true,
+    NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+  { "--help=false does not stop the create", ARGV ("--help=false", "create", "--bundle", "/b", ID),
+    false, OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
   { "create --help", ARGV ("create", "--help"), false, OCIGATE_RT_CREATE, true, NULL, NULL, NULL,
     NULL, NULL, NULL, 0 },
   { "exec -h", ARGV ("exec", "-h"), false, OCIGATE_RT_EXEC, true, NULL, NULL, NULL, NULL, NULL,
@@ -164,12 +165,22 @@ static const struct argv_case cases[] = {
     NULL, NULL, NULL, NULL, 0 },
   /* what runc refuses, refused too */
   { .name = "unknown global flag", .argv = ARGV ("--bogus", "create", ID), .error = true },
-  { .name = "--rootless swallows the subcommand", .argv = ARGV ("--rootless", "create", "--bundle", "/b", ID), .error = true },
-  { .name = "unknown create flag", .argv = ARGV ("create", "--bogus", "--bundle", "/b", ID), .error = true },
+  { .name = "--rootless swallows the subcommand",
+    .argv = ARGV ("--rootless", "create", "--bundle", "/b", ID),
+    .error = true },
+  { .name = "unknown create flag",
+    .argv = ARGV ("create", "--bogus", "--bundle", "/b", ID),
+    .error = true },
   { .name = "unknown flag after the id", .argv = ARGV ("create", ID, "--bogus"), .error = true },
-  { .name = "two forms of one flag", .argv = ARGV ("create", "--bundle", "/a", "-b", "/b", ID), .error = true },
-  { .name = "two forms of --cap", .argv = ARGV ("exec", "--cap", "CAP_KILL", "-c", "CAP_CHOWN", ID, "sh"), .error = true },
-  { .name = "boolean with a separate value", .argv = ARGV ("create", "--no-pivot", "false", "--bundle", "/b", ID), .error = true },
+  { .name = "two forms of one flag",
+    .argv = ARGV ("create", "--bundle", "/a", "-b", "/b", ID),
+    .error = true },
+  { .name = "two forms of --cap",
+    .argv = ARGV ("exec", "--cap", "CAP_KILL", "-c", "CAP_CHOWN", ID, "sh"),
+    .error = true },
+  { .name = "boolean with a separate value",
+    .argv = ARGV ("create", "--no-pivot", "false", "--bundle", "/b", ID),
+    .error = true },
   { .name = "bad boolean", .argv = ARGV ("run", "--detach=yes", ID), .error = true },
   { .name = "flag without its value", .argv = ARGV ("create", ID, "--bundle"), .error = true },
   { .name = "three dashes", .argv = ARGV ("create", "---bundle", "/b", ID), .error = true },
@@ -177,9 +188,13 @@ static const struct argv_case cases[] = {
   { .name = "no id", .argv = ARGV ("create", "--bundle", "/b"), .error = true },
   { .name = "words after --", .argv = ARGV ("create", "--", ID, "--bundle", "/x"), .error = true },
   { .name = "exec without an id", .argv = ARGV ("exec", "--detach"), .error = true },
-  { .name = "bad preserve-fds", .argv = ARGV ("create", "--preserve-fds", "many", ID), .error = true },
+  { .name = "bad preserve-fds",
+    .argv = ARGV ("create", "--preserve-fds", "many", ID),
+    .error = true },
   { .name = "bad additional gid", .argv = ARGV ("exec", "-g", "0x10", ID, "sh"), .error = true },
-  { .name = "global flag after the subcommand", .argv = ARGV ("create", "--root", "/r", ID), .error = true },
+  { .name = "global flag after the subcommand",
+    .argv = ARGV ("create", "--root", "/r", ID),
+    .error = true },
 };
 
 static int
@@ -205,7 +220,7 @@ START_TEST (test_table)
   const struct argv_case *c = &cases[_i];
   ocigate_rt_argv_t a;
   ocigate_error_t err = NULL;
-  int r = ocigate_argv_parse (count (c->argv), (char *const *) c->argv, &a, &err);
+  int r = ocigate_argv_parse (count (c->argv), (char *const *)c->argv, &a, &err);
   if (c->error)
     {
       ck_assert_msg (r < 0, "%s: parsed, expected an error", c->name);
@@ -243,7 +258,7 @@ START_TEST (test_occurrences)
                                "--no-new-privs=false", "-u", "0:0", ID, "sh");
   ocigate_rt_argv_t a;
   ocigate_error_t err = NULL;
-  ck_assert (ocigate_argv_parse (count (v), (char *const *) v, &a, &err) == 0);
+  ck_assert (ocigate_argv_parse (count (v), (char *const *)v, &a, &err) == 0);
   ck_assert_int_eq (a.cmd_index, 3);
   ck_assert_uint_eq (a.n_flags, 5);
   ck_assert (a.flags[0].global && a.flags[0].id == RF_ROOT && a.flags[0].value_index == 2);
@@ -259,7 +274,7 @@ START_TEST (test_occurrences)
 
   /* reordered: the value of a flag written after the id */
   const char *const *w = ARGV ("restore", ID, "--lsm-profile", "apparmor:x", "--bundle=/b");
-  ck_assert (ocigate_argv_parse (count (w), (char *const *) w, &a, &err) == 0);
+  ck_assert (ocigate_argv_parse (count (w), (char *const *)w, &a, &err) == 0);
   ck_assert_uint_eq (a.n_flags, 2);
   ck_assert (a.flags[0].id == RF_LSM_PROFILE && a.flags[0].index == 3
              && a.flags[0].value_index == 4);
@@ -274,7 +289,7 @@ START_TEST (test_error_keeps_log)
   const char *const *v = ARGV ("--log", "/l.json", "--log-format", "json", "create", "--nope", ID);
   ocigate_rt_argv_t a;
   ocigate_error_t err = NULL;
-  ck_assert (ocigate_argv_parse (count (v), (char *const *) v, &a, &err) < 0);
+  ck_assert (ocigate_argv_parse (count (v), (char *const *)v, &a, &err) < 0);
   ck_assert_str_eq (a.log, "/l.json");
   ck_assert_str_eq (a.log_format, "json");
   ck_assert_msg (strstr (err->msg, "-nope") != NULL, "%s", err->msg);
@@ -326,7 +341,7 @@ START_TEST (test_go_parse_int)
   bool ok = ocigate_go_parse_int (c->s, c->base, &v);
   ck_assert_msg (ok == c->ok, "\"%s\" base %d: ok %d", c->s, c->base, ok);
   if (ok)
-    ck_assert_msg (v == c->v, "\"%s\" base %d: %lld", c->s, c->base, (long long) v);
+    ck_assert_msg (v == c->v, "\"%s\" base %d: %lld", c->s, c->base, (long long)v);
 }
 END_TEST
 
@@ -335,10 +350,10 @@ main (void)
 {
   Suite *s = suite_create ("argv");
   TCase *tc = tcase_create ("argv");
-  tcase_add_loop_test (tc, test_table, 0, (int) ARRAY_SIZE (cases));
+  tcase_add_loop_test (tc, test_table, 0, (int)ARRAY_SIZE (cases));
   tcase_add_test (tc, test_occurrences);
   tcase_add_test (tc, test_error_keeps_log);
-  tcase_add_loop_test (tc, test_go_parse_int, 0, (int) ARRAY_SIZE (ints));
+  tcase_add_loop_test (tc, test_go_parse_int, 0, (int)ARRAY_SIZE (ints));
   suite_add_tcase (s, tc);
   return tu_run (s);
 }

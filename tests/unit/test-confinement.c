@@ -30,16 +30,16 @@
 
 static const ocigate_eval_opts_t lexical = { .name = "test.json", .bundle = "/tmp/ocigate-bundle" };
 
-#define ck_assert_json(doc, path, want)                                                        \
-  do                                                                                           \
-    {                                                                                          \
-      char *got_ = tu_json_at ((doc), (path));                                                 \
-      ck_assert_msg (strcmp (got_, (want)) == 0, "%s: got %s, want %s", (path), got_, (want)); \
-      free (got_);                                                                             \
-    }                                                                                          \
+#define ck_assert_json(doc, path, want)                                                            \
+  do                                                                                               \
+    {                                                                                              \
+      char *got_ = tu_json_at ((doc), (path));                                                     \
+      ck_assert_msg (strcmp (got_, (want)) == 0, "%s: got %s, want %s", (path), got_, (want));     \
+      free (got_);                                                                                 \
+    }                                                                                              \
   while (0)
 
-#define ck_assert_absent(doc, path)                                                            \
+#define ck_assert_absent(doc, path)                                                                \
   ck_assert_msg (oj_path (ocigate_doc_root (doc), (path)) == NULL, "%s should be absent", (path))
 
 /* ---- helpers ---- */
@@ -183,12 +183,34 @@ default_entry (const char *name)
 }
 
 static const char *const dangerous_names[] = {
-  "mount",           "umount2",          "unshare",       "setns",         "pivot_root",
-  "keyctl",          "add_key",          "request_key",   "bpf",           "kexec_load",
-  "kexec_file_load", "init_module",      "finit_module",  "delete_module", "open_by_handle_at",
-  "userfaultfd",     "perf_event_open",  "reboot",        "swapon",        "swapoff",
-  "acct",            "quotactl",         "iopl",          "ioperm",        "lookup_dcookie",
-  "io_uring_setup",  "io_uring_enter",   "io_uring_register",
+  "mount",
+  "umount2",
+  "unshare",
+  "setns",
+  "pivot_root",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "bpf",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "userfaultfd",
+  "perf_event_open",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "acct",
+  "quotactl",
+  "iopl",
+  "ioperm",
+  "lookup_dcookie",
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
 };
 
 /* ---- the engines' own profiles ---- */
@@ -240,16 +262,16 @@ START_TEST (test_podman_default)
   ocigate_doc_t *d = fixture ("podman.json");
   char *m = seccomp_message (d, pol);
   ck_assert_msg (m != NULL, "podman's profile should be weak");
-  static const char *const unconditional[] = { "keyctl", "mount",  "pivot_root", "reboot",
-                                               "setns",  "umount2", "unshare" };
+  static const char *const unconditional[]
+      = { "keyctl", "mount", "pivot_root", "reboot", "setns", "umount2", "unshare" };
   for (size_t i = 0; i < ARRAY_SIZE (unconditional); i++)
-    ck_assert_msg (lists (m, unconditional[i], "unconditional allow"), "%s in %s",
-                   unconditional[i], m);
+    ck_assert_msg (lists (m, unconditional[i], "unconditional allow"), "%s in %s", unconditional[i],
+                   m);
   ck_assert_msg (lists (m, "clone", "without the namespace-flag filter"), "%s", m);
   ck_assert_msg (lists (m, "clone3", "its flags cannot be filtered"), "%s", m);
   /* Other spellings of mount/umount2 that podman allows. */
-  static const char *const aliases[] = { "umount",     "fsopen",   "fsconfig",     "fsmount",
-                                         "fspick",     "move_mount", "open_tree",  "mount_setattr" };
+  static const char *const aliases[] = { "umount", "fsopen",     "fsconfig",  "fsmount",
+                                         "fspick", "move_mount", "open_tree", "mount_setattr" };
   for (size_t i = 0; i < ARRAY_SIZE (aliases); i++)
     ck_assert_msg (lists (m, aliases[i], "same operation as"), "%s in %s", aliases[i], m);
   ck_assert_msg (lists (m, "umount", "same operation as umount2"), "%s", m);
@@ -344,9 +366,9 @@ START_TEST (test_blocking_actions)
 {
   /* Dangerous names blocked by any blocking action, under any blocking
    * default: not weak. */
-  static const char *const actions[] = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                                         "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-                                         "SCMP_ACT_ERRNO" };
+  static const char *const actions[]
+      = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+          "SCMP_ACT_ERRNO" };
   for (size_t i = 0; i < ARRAY_SIZE (actions); i++)
     for (size_t k = 0; k < ARRAY_SIZE (actions); k++)
       {
@@ -362,8 +384,8 @@ START_TEST (test_blocking_actions)
   static const char *const allowing[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE" };
   for (size_t i = 0; i < ARRAY_SIZE (allowing); i++)
     for (size_t j = 0; j < ARRAY_SIZE (dangerous_names); j++)
-      ck_assert_msg (weak_rule (dangerous_names[j], allowing[i], NULL), "%s %s",
-                     dangerous_names[j], allowing[i]);
+      ck_assert_msg (weak_rule (dangerous_names[j], allowing[i], NULL), "%s %s", dangerous_names[j],
+                     allowing[i]);
   /* TRACE says why: a tracer in the container resumes the call. */
   char *p = one_rule ("mount", "SCMP_ACT_TRACE", NULL);
   ocigate_doc_t *d = with_seccomp (p);
@@ -513,8 +535,8 @@ START_TEST (test_clone_filters)
   /* clone without any filter, and clone3 always. */
   ck_assert (weak_rule ("clone", "SCMP_ACT_ALLOW", NULL));
   ck_assert (weak_rule ("clone3", "SCMP_ACT_ALLOW", NULL));
-  ck_assert (weak_rule ("clone3", "SCMP_ACT_ALLOW",
-                        "{\"index\":1,\"value\":88,\"op\":\"SCMP_CMP_EQ\"}"));
+  ck_assert (
+      weak_rule ("clone3", "SCMP_ACT_ALLOW", "{\"index\":1,\"value\":88,\"op\":\"SCMP_CMP_EQ\"}"));
   ck_assert (!weak_rule ("clone3", "SCMP_ACT_ERRNO", NULL));
 }
 END_TEST
@@ -532,11 +554,11 @@ START_TEST (test_per_arch_spellings)
   ck_assert_int_lt (seccomp_syscall_resolve_name_arch (SCMP_ARCH_AARCH64, "umount"), 0);
   /* Every dangerous name and every other spelling is a syscall on at least
    * one architecture we target (no typo can hide in the lists). */
-  static const uint32_t arches[] = { SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32,
-                                     SCMP_ARCH_AARCH64, SCMP_ARCH_ARM };
-  static const char *const spellings[] = { "umount",  "fsopen",    "fsconfig",
-                                           "fsmount", "fspick",    "move_mount",
-                                           "open_tree", "mount_setattr", "quotactl_fd" };
+  static const uint32_t arches[]
+      = { SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32, SCMP_ARCH_AARCH64, SCMP_ARCH_ARM };
+  static const char *const spellings[]
+      = { "umount",     "fsopen",    "fsconfig",      "fsmount",    "fspick",
+          "move_mount", "open_tree", "mount_setattr", "quotactl_fd" };
   for (size_t k = 0; k < 2; k++)
     {
       const char *const *names = k ? spellings : dangerous_names;
@@ -554,9 +576,9 @@ START_TEST (test_per_arch_spellings)
   ck_assert_int_lt (seccomp_syscall_resolve_name_arch (SCMP_ARCH_X86, "kexec_file_load"), 0);
   /* Each is caught as the operation it performs, whatever the profile's
    * architectures (runc adds the native one anyway). */
-  static const char *const arch_lists[] = { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"",
-                                            "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"",
-                                            "\"SCMP_ARCH_X86\"" };
+  static const char *const arch_lists[]
+      = { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"",
+          "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"", "\"SCMP_ARCH_X86\"" };
   for (size_t l = 0; l < ARRAY_SIZE (arch_lists); l++)
     for (size_t i = 0; i < ARRAY_SIZE (spellings); i++)
       {
@@ -577,9 +599,8 @@ START_TEST (test_per_arch_spellings)
         ocigate_result_t res;
         tu_rewrite (NULL, d, &lexical, &res);
         ocigate_result_free (&res);
-        char *names
-            = tu_json (oj_get (oj_at (oj_path (ocigate_doc_root (d), "linux/seccomp/syscalls"), 0),
-                               "names"));
+        char *names = tu_json (
+            oj_get (oj_at (oj_path (ocigate_doc_root (d), "linux/seccomp/syscalls"), 0), "names"));
         ck_assert_str_eq (names, "[\"read\"]");
         free (names);
         ocigate_doc_free (d);
@@ -640,8 +661,8 @@ static void
 eval_host (const ocigate_policy_t *pol, ocigate_doc_t *d, const ocigate_host_ops_t *host,
            ocigate_result_t *res)
 {
-  ocigate_eval_opts_t o = { .name = "t", .bundle = "/tmp/ocigate-bundle", .host_checks = true,
-                            .host = host };
+  ocigate_eval_opts_t o
+      = { .name = "t", .bundle = "/tmp/ocigate-bundle", .host_checks = true, .host = host };
   tu_rewrite (pol, d, &o, res);
 }
 
@@ -713,7 +734,7 @@ temp_file (const char *content)
   int fd = mkstemp (path);
   ck_assert (fd >= 0);
   size_t len = strlen (content);
-  ck_assert (write (fd, content, len) == (ssize_t) len);
+  ck_assert (write (fd, content, len) == (ssize_t)len);
   close (fd);
   return path;
 }
@@ -741,10 +762,18 @@ START_TEST (test_apparmor_profiles_list)
     const char *name;
     int want;
   } cases[] = {
-    { "docker-default", 1 },  { "/usr/sbin/cupsd", 1 }, { "site profile", 1 },
-    { "odd (name)", 1 },      { ":lxd-c1:ns-only", 1 }, { "ocigate-default", 0 },
-    { "ocigate", 0 },         { "site", 0 },            { "odd", 0 },
-    { "ns-only", 0 },         { "no-mode-line", 0 },    { "docker-default (enforce)", 0 },
+    { "docker-default", 1 },
+    { "/usr/sbin/cupsd", 1 },
+    { "site profile", 1 },
+    { "odd (name)", 1 },
+    { ":lxd-c1:ns-only", 1 },
+    { "ocigate-default", 0 },
+    { "ocigate", 0 },
+    { "site", 0 },
+    { "odd", 0 },
+    { "ns-only", 0 },
+    { "no-mode-line", 0 },
+    { "docker-default (enforce)", 0 },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     ck_assert_msg (ocigate_apparmor_profile_listed (list, cases[i].name) == cases[i].want, "%s",
@@ -766,9 +795,8 @@ START_TEST (test_apparmor_profiles_list)
   unlink (empty);
   free (empty);
   /* Unreadable: cannot tell (the rule then rejects or warns per policy). */
-  ck_assert_int_eq (ocigate_apparmor_profile_listed ("/nonexistent/apparmor/profiles",
-                                                     "ocigate-default"),
-                    -1);
+  ck_assert_int_eq (
+      ocigate_apparmor_profile_listed ("/nonexistent/apparmor/profiles", "ocigate-default"), -1);
 }
 END_TEST
 
@@ -776,8 +804,8 @@ START_TEST (test_real_host_unfaked)
 {
   /* The shipped host probe asks libapparmor and libselinux, and nothing
    * in the environment changes its answer. */
-  static const char *const vars[] = { "OCIGATE_APPARMOR", "OCIGATE_SELINUX", "OCIGATE_LSM",
-                                      "OCIGATE_HOST" };
+  static const char *const vars[]
+      = { "OCIGATE_APPARMOR", "OCIGATE_SELINUX", "OCIGATE_LSM", "OCIGATE_HOST" };
   for (int pass = 0; pass < 2; pass++)
     {
       for (size_t i = 0; i < ARRAY_SIZE (vars); i++)
@@ -799,13 +827,14 @@ END_TEST
 
 /* ---- SELinux ---- */
 
-static const char lxc_contexts[] = "# container contexts\n"
-                                   "process = \"system_u:system_r:container_t:s0\"\n"
-                                   "content = \"system_u:object_r:virt_var_lib_t:s0\"\n"
-                                   "file = \"system_u:object_r:container_file_t:s0\"\n"
-                                   "ro_file=\"system_u:object_r:container_ro_file_t:s0\"\n"
-                                   "sandbox_kvm_process = \"system_u:system_r:container_kvm_t:s0\"\n"
-                                   "sandbox_lxc_process = \"system_u:system_r:container_t:s0\"\n";
+static const char lxc_contexts[]
+    = "# container contexts\n"
+      "process = \"system_u:system_r:container_t:s0\"\n"
+      "content = \"system_u:object_r:virt_var_lib_t:s0\"\n"
+      "file = \"system_u:object_r:container_file_t:s0\"\n"
+      "ro_file=\"system_u:object_r:container_ro_file_t:s0\"\n"
+      "sandbox_kvm_process = \"system_u:system_r:container_kvm_t:s0\"\n"
+      "sandbox_lxc_process = \"system_u:system_r:container_t:s0\"\n";
 
 START_TEST (test_lxc_contexts_parse)
 {
@@ -844,7 +873,8 @@ START_TEST (test_selinux_with_level)
   {
     const char *ctx, *type, *level, *want;
   } cases[] = {
-    { "system_u:system_r:container_t:s0", NULL, "s0:c1,c2", "system_u:system_r:container_t:s0:c1,c2" },
+    { "system_u:system_r:container_t:s0", NULL, "s0:c1,c2",
+      "system_u:system_r:container_t:s0:c1,c2" },
     { "system_u:system_r:container_t:s0", "my_t", "s0:c5,c9", "system_u:system_r:my_t:s0:c5,c9" },
     /* an MLS range is replaced whole */
     { "system_u:system_r:container_t:s0-s0:c0.c1023", NULL, "s0:c3,c4",
@@ -862,8 +892,8 @@ START_TEST (test_selinux_with_level)
       if (cases[i].want == NULL)
         ck_assert_msg (got == NULL, "%s -> %s", cases[i].ctx, got);
       else
-        ck_assert_msg (got && strcmp (got, cases[i].want) == 0, "%s -> %s, want %s",
-                       cases[i].ctx, got, cases[i].want);
+        ck_assert_msg (got && strcmp (got, cases[i].want) == 0, "%s -> %s, want %s", cases[i].ctx,
+                       got, cases[i].want);
       free (got);
     }
 }
@@ -884,7 +914,7 @@ static int
 scripted (uint32_t r[2], void *arg)
 {
   struct draws *d = arg;
-  if ((int) d->i == d->fail_at * 2 || d->i + 2 > d->n)
+  if ((int)d->i == d->fail_at * 2 || d->i + 2 > d->n)
     {
       errno = EIO;
       return -1;
@@ -898,7 +928,7 @@ static uint32_t lcg_state = 12345;
 static int
 pseudo (uint32_t r[2], void *arg)
 {
-  (void) arg;
+  (void)arg;
   for (int k = 0; k < 2; k++)
     {
       lcg_state = lcg_state * 1103515245u + 12345u;
@@ -986,13 +1016,13 @@ START_TEST (test_selinux_labels_distinct)
   static const uint32_t v[] = { 10, 20, 10, 20, 30, 40 };
   struct draws s = { .v = v, .n = ARRAY_SIZE (v), .fail_at = -1 };
   char *p1, *m1, *p2, *m2;
-  ck_assert_int_eq (ocigate_selinux_labels_from (lxc_contexts, "x", NULL, scripted, recorded, &s,
-                                                 &p1, &m1, &err),
-                    0);
+  ck_assert_int_eq (
+      ocigate_selinux_labels_from (lxc_contexts, "x", NULL, scripted, recorded, &s, &p1, &m1, &err),
+      0);
   record (&s, p1);
-  ck_assert_int_eq (ocigate_selinux_labels_from (lxc_contexts, "x", NULL, scripted, recorded, &s,
-                                                 &p2, &m2, &err),
-                    0);
+  ck_assert_int_eq (
+      ocigate_selinux_labels_from (lxc_contexts, "x", NULL, scripted, recorded, &s, &p2, &m2, &err),
+      0);
   ck_assert_str_eq (p1, "system_u:system_r:container_t:s0:c10,c20");
   ck_assert_str_eq (p2, "system_u:system_r:container_t:s0:c30,c40");
   ck_assert_str_eq (m2, "system_u:object_r:container_file_t:s0:c30,c40");
@@ -1001,8 +1031,8 @@ START_TEST (test_selinux_labels_distinct)
   free (p2);
   free (m2);
   /* No process context: an error naming the file. */
-  ck_assert_int_eq (ocigate_selinux_labels_from ("file = \"a:b:c:s0\"\n", "/etc/lxc_contexts",
-                                                 NULL, pseudo, NULL, NULL, &p1, &m1, &err),
+  ck_assert_int_eq (ocigate_selinux_labels_from ("file = \"a:b:c:s0\"\n", "/etc/lxc_contexts", NULL,
+                                                 pseudo, NULL, NULL, &p1, &m1, &err),
                     -1);
   ck_assert_msg (strstr (err->msg, "/etc/lxc_contexts"), "%s", err->msg);
   ocigate_error_free (&err);
@@ -1025,7 +1055,7 @@ aa_off (void)
 static int
 aa_none (const char *p)
 {
-  (void) p;
+  (void)p;
   return 0;
 }
 static int
@@ -1077,8 +1107,8 @@ START_TEST (test_selinux_hosts)
   ocigate_policy_t *pol = tu_policy ("{\"selinux\":{\"type\":\"nonexistent_t\"}}");
   ocigate_doc_t *d = tu_base ();
   ocigate_error_t err = NULL;
-  ocigate_eval_opts_t o = { .name = "t", .bundle = "/tmp/ocigate-bundle", .host_checks = true,
-                            .host = &se_host };
+  ocigate_eval_opts_t o
+      = { .name = "t", .bundle = "/tmp/ocigate-bundle", .host_checks = true, .host = &se_host };
   tu_eval (pol, d, &o, &res);
   ck_assert_int_lt (ocigate_apply (pol, d, &o, &res, &err), 0);
   ck_assert_msg (err && strstr (err->msg, "nonexistent_t"), "%s", err ? err->msg : "?");
@@ -1109,8 +1139,8 @@ START_TEST (test_selinux_hosts)
   ck_assert_uint_eq (tu_count (&res, "selinux"), 0);
   ck_assert_absent (d, "process/selinuxLabel");
   ck_assert_absent (d, "linux/mountLabel");
-  ck_assert_msg (res.note && strstr (res.note, "selinux") && strstr (res.note, "not enabled"),
-                 "%s", res.note ? res.note : "(no note)");
+  ck_assert_msg (res.note && strstr (res.note, "selinux") && strstr (res.note, "not enabled"), "%s",
+                 res.note ? res.note : "(no note)");
   ocigate_result_free (&res);
   ocigate_doc_free (d);
 }

@@ -28,7 +28,7 @@ typedef struct
 static int
 name_cmp (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* Every *.json directly in TEST_DATA/sub, sorted.  A missing directory is
@@ -143,8 +143,9 @@ rewrite_all_policy (void)
   strbuf_t b = { 0 };
   strbuf_puts (&b, "{\"rules\":{");
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
-    strbuf_printf (&b, "%s\"%s\":\"%s\"", r ? "," : "", ocigate_rule_info ((ocigate_rule_id_t) r)->id,
-                   ocigate_rule_can_rewrite ((ocigate_rule_id_t) r) ? "rewrite" : "warn");
+    strbuf_printf (&b, "%s\"%s\":\"%s\"", r ? "," : "",
+                   ocigate_rule_info ((ocigate_rule_id_t)r)->id,
+                   ocigate_rule_can_rewrite ((ocigate_rule_id_t)r) ? "rewrite" : "warn");
   strbuf_puts (&b, "},\"readonly_rootfs\":{\"tmpfs\":[\"/tmp\"]}}");
   ocigate_policy_t *p = tu_policy (b.s);
   free (b.s);
@@ -383,7 +384,7 @@ START_TEST (test_attacks)
       int k = -1;
       for (size_t j = 0; j < ARRAY_SIZE (attacks); j++)
         if (strcmp (attacks[j].file, l.name[i]) == 0)
-          k = (int) j;
+          k = (int)j;
       char *dump = tu_dump (&res);
       if (k < 0)
         {
@@ -428,8 +429,7 @@ START_TEST (test_attacks)
       bool found = false;
       for (size_t i = 0; i < l.n; i++)
         found |= strcmp (attacks[j].file, l.name[i]) == 0;
-      ck_assert_msg (found || !attacks[j].required, "attack config %s is missing",
-                     attacks[j].file);
+      ck_assert_msg (found || !attacks[j].required, "attack config %s is missing", attacks[j].file);
     }
   ocigate_policy_free (all);
   list_free (&l);

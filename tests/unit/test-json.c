@@ -11,22 +11,22 @@ parse_error (const char *json, size_t len)
 {
   ocigate_error_t err = NULL;
   ocigate_doc_t *d = ocigate_config_parse (json, len, tu_default_policy (), "c.json", &err);
-  ck_assert_msg (d == NULL, "expected an error for %.*s", (int) len, json);
+  ck_assert_msg (d == NULL, "expected an error for %.*s", (int)len, json);
   ck_assert (err != NULL);
   char *m = xstrdup (err->msg);
   ocigate_error_free (&err);
   return m;
 }
 
-#define ck_assert_error(json, needle)                                                          \
-  do                                                                                           \
-    {                                                                                          \
-      char *m_ = parse_error (json, sizeof (json) - 1);                                        \
-      ck_assert_msg (strstr (m_, needle) != NULL, "error \"%s\" lacks \"%s\"", m_, needle);    \
-      ck_assert_msg (strstr (m_, "c.json") != NULL, "error \"%s\" lacks the file name", m_);  \
-      ck_assert_msg (strchr (m_, '\n') == NULL, "error \"%s\" is not one line", m_);          \
-      free (m_);                                                                               \
-    }                                                                                          \
+#define ck_assert_error(json, needle)                                                              \
+  do                                                                                               \
+    {                                                                                              \
+      char *m_ = parse_error (json, sizeof (json) - 1);                                            \
+      ck_assert_msg (strstr (m_, needle) != NULL, "error \"%s\" lacks \"%s\"", m_, needle);        \
+      ck_assert_msg (strstr (m_, "c.json") != NULL, "error \"%s\" lacks the file name", m_);       \
+      ck_assert_msg (strchr (m_, '\n') == NULL, "error \"%s\" is not one line", m_);               \
+      free (m_);                                                                                   \
+    }                                                                                              \
   while (0)
 
 START_TEST (test_duplicate_keys)
@@ -97,8 +97,9 @@ START_TEST (test_types)
   ck_assert_error ("{\"ociVersion\":\"1\",\"process\":{\"capabilities\":{\"bounding\":"
                    "[\"CAP_CHOWN\",7]}}}",
                    "/process/capabilities/bounding/1: expected a string");
-  ck_assert_error ("{\"ociVersion\":\"1\",\"mounts\":[{\"destination\":\"/x\",\"options\":\"ro\"}]}",
-                   "/mounts/0/options: expected an array");
+  ck_assert_error (
+      "{\"ociVersion\":\"1\",\"mounts\":[{\"destination\":\"/x\",\"options\":\"ro\"}]}",
+      "/mounts/0/options: expected an array");
   ck_assert_error ("{\"ociVersion\":\"1\",\"annotations\":{\"a/b~c\":1}}",
                    "/annotations/a~1b~0c: expected a string");
   ck_assert_error ("{\"ociVersion\":\"1\",\"linux\":{\"namespaces\":[{\"path\":\"/x\"}]}}",
@@ -114,9 +115,10 @@ START_TEST (test_lossless_round_trip)
   ocigate_doc_t *d = tu_parse (json);
   char *out = tu_json (ocigate_doc_root (d));
   /* Member order, unknown members and number spelling survive. */
-  ck_assert_str_eq (out, "{\"ociVersion\":\"1.0.2\",\"zzz\":{\"unknown\":[1.50,-0,1e400,true,null]},"
-                         "\"process\":{\"user\":{\"uid\":7,\"gid\":7},\"x-vendor\":\"\xc3\xa9\\n\"},"
-                         "\"aaa\":\"\xe2\x82\xac\"}");
+  ck_assert_str_eq (out,
+                    "{\"ociVersion\":\"1.0.2\",\"zzz\":{\"unknown\":[1.50,-0,1e400,true,null]},"
+                    "\"process\":{\"user\":{\"uid\":7,\"gid\":7},\"x-vendor\":\"\xc3\xa9\\n\"},"
+                    "\"aaa\":\"\xe2\x82\xac\"}");
   ocigate_doc_t *d2 = tu_parse (out);
   ck_assert (oj_equal (ocigate_doc_root (d), ocigate_doc_root (d2)));
   free (out);
@@ -146,7 +148,8 @@ START_TEST (test_positions)
   const char *p = "// comment\n{\n  \"preset\": \"restricted\",\n  \"bogus\": 1\n}\n";
   ocigate_policy_t *pol = ocigate_policy_parse (p, strlen (p), "p.json", &err);
   ck_assert (pol == NULL);
-  ck_assert_msg (strstr (err->msg, "`p.json`: line 4, column") && strstr (err->msg, "bogus: unknown key"),
+  ck_assert_msg (strstr (err->msg, "`p.json`: line 4, column")
+                     && strstr (err->msg, "bogus: unknown key"),
                  "%s", err->msg);
   ocigate_error_free (&err);
 }
@@ -155,8 +158,9 @@ END_TEST
 START_TEST (test_path_normalize)
 {
   static const char *const cases[][2] = {
-    { "/", "/" },         { "//", "/" },          { "/a//b/", "/a/b" },
-    { "/a/./b", "/a/b" }, { "/a/../b", "/b" },    { "/../../etc", "/etc" },
+    { "/", "/" },         { "//", "/" },
+    { "/a//b/", "/a/b" }, { "/a/./b", "/a/b" },
+    { "/a/../b", "/b" },  { "/../../etc", "/etc" },
     { "/a/b/..", "/a" },  { "/var/run/x", "/var/run/x" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)

@@ -25,13 +25,13 @@ policy_error (const char *json)
   return m;
 }
 
-#define ck_assert_policy_error(json, want)                                                     \
-  do                                                                                           \
-    {                                                                                          \
-      char *m_ = policy_error (json);                                                          \
-      ck_assert_msg (strcmp (m_, want) == 0, "policy %s:\n got  %s\n want %s", json, m_, want); \
-      free (m_);                                                                               \
-    }                                                                                          \
+#define ck_assert_policy_error(json, want)                                                         \
+  do                                                                                               \
+    {                                                                                              \
+      char *m_ = policy_error (json);                                                              \
+      ck_assert_msg (strcmp (m_, want) == 0, "policy %s:\n got  %s\n want %s", json, m_, want);    \
+      free (m_);                                                                                   \
+    }                                                                                              \
   while (0)
 
 /* A temp file with the given contents; the caller unlinks and frees. */
@@ -42,7 +42,7 @@ temp_file (const char *contents)
   int fd = mkstemp (path);
   ck_assert_int_ge (fd, 0);
   size_t l = strlen (contents);
-  ck_assert_int_eq (write (fd, contents, l), (ssize_t) l);
+  ck_assert_int_eq (write (fd, contents, l), (ssize_t)l);
   close (fd);
   return path;
 }
@@ -53,8 +53,7 @@ show (const ocigate_policy_t *p)
   ocigate_error_t err = NULL;
   char *out;
   size_t len;
-  ck_assert_msg (ocigate_policy_show (p, &out, &len, &err) == 0, "show: %s",
-                 err ? err->msg : "?");
+  ck_assert_msg (ocigate_policy_show (p, &out, &len, &err) == 0, "show: %s", err ? err->msg : "?");
   ck_assert_uint_eq (strlen (out), len);
   return out;
 }
@@ -282,7 +281,8 @@ START_TEST (test_every_key)
         "  \"preset\": \"baseline\",\n"
         "  \"mode\": \"warn\",\n"
         "  \"runtime\": \"/usr/local/sbin/runc\",\n"
-        "  \"rules\": { \"root-user\": \"reject\", \"hooks\": \"rewrite\", \"seccomp\": \"reject\" },\n"
+        "  \"rules\": { \"root-user\": \"reject\", \"hooks\": \"rewrite\", \"seccomp\": \"reject\" "
+        "},\n"
         "  \"capabilities\": { \"allowed\": [\"CAP_CHOWN\", \"CAP_NET_BIND_SERVICE\"] },\n"
         "  \"user\": { \"rewrite_uid\": 1001, \"rewrite_gid\": 1002 },\n"
         "  \"mounts\": { \"deny\": [\"/srv/secret/\"], \"allow\": [\"/var/run/app\"] },\n"
@@ -310,7 +310,7 @@ START_TEST (test_every_key)
   ck_assert_str_eq (p->runtime, "/usr/local/sbin/runc");
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
     {
-      const char *id = ocigate_rule_info ((ocigate_rule_id_t) r)->id;
+      const char *id = ocigate_rule_info ((ocigate_rule_id_t)r)->id;
       int want = strcmp (id, "root-user") == 0 ? OCIGATE_ACTION_REJECT
                  : strcmp (id, "hooks") == 0   ? OCIGATE_ACTION_REWRITE
                  : strcmp (id, "seccomp") == 0 ? OCIGATE_ACTION_REJECT
@@ -359,14 +359,14 @@ START_TEST (test_every_key)
   for (int a = 0; a < 4; a++)
     {
       ck_assert_int_eq (ocigate_action_parse (actions[a]), a);
-      ck_assert_str_eq (ocigate_action_name ((ocigate_action_t) a), actions[a]);
+      ck_assert_str_eq (ocigate_action_name ((ocigate_action_t)a), actions[a]);
     }
   ck_assert_int_eq (ocigate_action_parse ("default"), -1);
   static const char *const presets[] = { "restricted", "baseline", "privileged" };
   for (int i = 0; i < 3; i++)
     {
       ck_assert_int_eq (ocigate_preset_parse (presets[i]), i);
-      ck_assert_str_eq (ocigate_preset_name ((ocigate_preset_t) i), presets[i]);
+      ck_assert_str_eq (ocigate_preset_name ((ocigate_preset_t)i), presets[i]);
     }
   static const char *const modes[] = { "enforce", "warn", "audit" };
   for (int i = 0; i < 3; i++)
@@ -448,10 +448,10 @@ START_TEST (test_show_default)
   ck_assert_uint_eq (oj_len (rules), OCIGATE_RULE_COUNT);
   for (int i = 0; i < OCIGATE_RULE_COUNT; i++)
     {
-      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t) i);
+      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t)i);
       ck_assert_msg (oj_str_eq (oj_get (rules, ri->id),
                                 ocigate_action_name (
-                                    (ocigate_action_t) ri->defaults[OCIGATE_PRESET_RESTRICTED])),
+                                    (ocigate_action_t)ri->defaults[OCIGATE_PRESET_RESTRICTED])),
                      "%s", ri->id);
     }
   char *caps = tu_json_at (d, "capabilities/allowed");
@@ -475,7 +475,7 @@ START_TEST (test_show_default)
   b = tu_policy ("{\"preset\":\"privileged\"}");
   d = show_doc (b);
   ck_assert_uint_eq (oj_len (oj_path (ocigate_doc_root (d), "capabilities/allowed")),
-                     (size_t) ocigate_cap_kernel_count ());
+                     (size_t)ocigate_cap_kernel_count ());
   ocigate_doc_free (d);
   ocigate_policy_free (b);
 }
@@ -500,8 +500,7 @@ assert_round_trip (const ocigate_policy_t *p)
   char *first = shown_policy (p);
   ocigate_error_t err = NULL;
   ocigate_policy_t *again = ocigate_policy_parse (first, strlen (first), "shown.json", &err);
-  ck_assert_msg (again != NULL, "show's output does not load: %s\n%s", err ? err->msg : "?",
-                 first);
+  ck_assert_msg (again != NULL, "show's output does not load: %s\n%s", err ? err->msg : "?", first);
   char *second = shown_policy (again);
   ck_assert_str_eq (first, second);
 
@@ -601,17 +600,17 @@ exemption_for (const ocigate_policy_t *p, const char *annotations)
   return x;
 }
 
-#define CTR(ns, image)                                                                         \
-  "{\"io.kubernetes.cri.container-type\":\"container\","                                      \
-  "\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\","                                        \
+#define CTR(ns, image)                                                                             \
+  "{\"io.kubernetes.cri.container-type\":\"container\","                                           \
+  "\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\","                                            \
   "\"io.kubernetes.cri.image-name\":\"" image "\"}"
-#define SANDBOX(ns, image)                                                                     \
-  "{\"io.kubernetes.cri.container-type\":\"sandbox\","                                        \
-  "\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\","                                        \
+#define SANDBOX(ns, image)                                                                         \
+  "{\"io.kubernetes.cri.container-type\":\"sandbox\","                                             \
+  "\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\","                                            \
   "\"io.kubernetes.cri.podsandbox.image-name\":\"" image "\"}"
-#define CRIO(type, ns, image)                                                                  \
-  "{\"io.kubernetes.cri-o.ContainerType\":\"" type "\","                                      \
-  "\"io.kubernetes.cri-o.Namespace\":\"" ns "\","                                              \
+#define CRIO(type, ns, image)                                                                      \
+  "{\"io.kubernetes.cri-o.ContainerType\":\"" type "\","                                           \
+  "\"io.kubernetes.cri-o.Namespace\":\"" ns "\","                                                  \
   "\"io.kubernetes.cri-o.ImageName\":\"" image "\"}"
 
 START_TEST (test_exemption_matcher)

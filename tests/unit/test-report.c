@@ -223,8 +223,8 @@ START_TEST (test_sarif)
   ck_assert_uint_eq (oj_len (rules), OCIGATE_RULE_COUNT);
   for (int i = 0; i < OCIGATE_RULE_COUNT; i++)
     {
-      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t) i);
-      ocigate_json_t *rule = oj_at (rules, (size_t) i);
+      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t)i);
+      ocigate_json_t *rule = oj_at (rules, (size_t)i);
       ck_assert (oj_str_eq (oj_get (rule, "id"), ri->id));
       ck_assert (oj_str_eq (oj_path (rule, "shortDescription/text"), ri->description));
       ck_assert (oj_str_eq (oj_path (rule, "help/text"), ri->fix));
@@ -241,8 +241,8 @@ START_TEST (test_sarif)
         {
           ocigate_json_t *res = oj_at (results, k);
           ocigate_json_t *loc = oj_at (oj_get (res, "locations"), 0);
-          ck_assert (oj_str_eq (oj_path (loc, "physicalLocation/artifactLocation/uri"),
-                                items[i].path));
+          ck_assert (
+              oj_str_eq (oj_path (loc, "physicalLocation/artifactLocation/uri"), items[i].path));
           if (items[i].error)
             {
               ck_assert (oj_str_eq (oj_get (res, "ruleId"), "input-error"));
@@ -253,15 +253,14 @@ START_TEST (test_sarif)
           const ocigate_finding_t *f = &items[i].res.f[j];
           ck_assert (oj_str_eq (oj_get (res, "ruleId"), ocigate_rule_info (f->rule)->id));
           int64_t idx;
-          ck_assert (oj_int (oj_get (res, "ruleIndex"), &idx) && idx == (int64_t) f->rule);
+          ck_assert (oj_int (oj_get (res, "ruleIndex"), &idx) && idx == (int64_t)f->rule);
           const char *level = f->action == OCIGATE_ACTION_REJECT    ? "error"
                               : f->action == OCIGATE_ACTION_REWRITE ? "warning"
                                                                     : "note";
           ck_assert (oj_str_eq (oj_get (res, "level"), level));
           ck_assert (strstr (oj_str (oj_path (res, "message/text")), f->message) != NULL);
           ocigate_json_t *ll = oj_at (oj_get (loc, "logicalLocations"), 0);
-          ck_assert (oj_str_eq (oj_get (ll, "fullyQualifiedName"),
-                                *f->pointer ? f->pointer : "/"));
+          ck_assert (oj_str_eq (oj_get (ll, "fullyQualifiedName"), *f->pointer ? f->pointer : "/"));
         }
     }
   ck_assert (strstr (out, "root-user") != NULL);
@@ -275,8 +274,8 @@ START_TEST (test_invalid_utf8)
 {
   /* A file name is bytes; JSON output stays valid whatever it holds, and
    * still names the file (invalid bytes as U+FFFD). */
-  ocigate_report_item_t item = { .path = xstrdup ("bad-\xff\xfe.json"),
-                                 .error = xstrdup ("cannot read") };
+  ocigate_report_item_t item
+      = { .path = xstrdup ("bad-\xff\xfe.json"), .error = xstrdup ("cannot read") };
   static const ocigate_format_t fmts[] = { OCIGATE_FORMAT_JSON, OCIGATE_FORMAT_SARIF };
   for (size_t i = 0; i < ARRAY_SIZE (fmts); i++)
     {

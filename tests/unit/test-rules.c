@@ -41,27 +41,27 @@ host_opts (void)
   return o;
 }
 
-#define ck_assert_json(doc, path, want)                                                        \
-  do                                                                                           \
-    {                                                                                          \
-      char *got_ = tu_json_at ((doc), (path));                                                 \
-      ck_assert_msg (strcmp (got_, (want)) == 0, "%s: got %s, want %s", (path), got_, (want)); \
-      free (got_);                                                                             \
-    }                                                                                          \
+#define ck_assert_json(doc, path, want)                                                            \
+  do                                                                                               \
+    {                                                                                              \
+      char *got_ = tu_json_at ((doc), (path));                                                     \
+      ck_assert_msg (strcmp (got_, (want)) == 0, "%s: got %s, want %s", (path), got_, (want));     \
+      free (got_);                                                                                 \
+    }                                                                                              \
   while (0)
 
-#define ck_assert_absent(doc, path)                                                            \
+#define ck_assert_absent(doc, path)                                                                \
   ck_assert_msg (oj_path (ocigate_doc_root (doc), (path)) == NULL, "%s should be absent", (path))
 
-#define ck_assert_findings(res, want)                                                          \
-  do                                                                                           \
-    {                                                                                          \
-      if ((res)->n != (size_t) (want))                                                         \
-        {                                                                                      \
-          char *d_ = tu_dump (res);                                                            \
-          ck_abort_msg ("expected %zu findings, got %zu:\n%s", (size_t) (want), (res)->n, d_); \
-        }                                                                                      \
-    }                                                                                          \
+#define ck_assert_findings(res, want)                                                              \
+  do                                                                                               \
+    {                                                                                              \
+      if ((res)->n != (size_t)(want))                                                              \
+        {                                                                                          \
+          char *d_ = tu_dump (res);                                                                \
+          ck_abort_msg ("expected %zu findings, got %zu:\n%s", (size_t)(want), (res)->n, d_);      \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
 /* Compact serialisation of a whole document. */
@@ -139,8 +139,8 @@ caps_json (int n, const int *skip, size_t nskip)
 START_TEST (test_base_is_clean)
 {
   /* Every near miss below relies on this. */
-  static const char *const presets[] = { NULL, "{\"preset\":\"baseline\"}",
-                                         "{\"preset\":\"privileged\"}" };
+  static const char *const presets[]
+      = { NULL, "{\"preset\":\"baseline\"}", "{\"preset\":\"privileged\"}" };
   for (size_t i = 0; i < ARRAY_SIZE (presets); i++)
     {
       ocigate_policy_t *pol = presets[i] ? tu_policy (presets[i]) : NULL;
@@ -184,16 +184,18 @@ START_TEST (test_root_user)
   ocigate_result_free (&res);
 
   /* Mapping container 0 to host 0 is root again. */
-  tu_set (d, "linux/uidMappings", "[{\"containerID\":0,\"hostID\":0,\"size\":1},"
-                                  "{\"containerID\":1,\"hostID\":100000,\"size\":65535}]");
+  tu_set (d, "linux/uidMappings",
+          "[{\"containerID\":0,\"hostID\":0,\"size\":1},"
+          "{\"containerID\":1,\"hostID\":100000,\"size\":65535}]");
   tu_eval (NULL, d, &lexical, &res);
   ck_assert_finding (&res, "root-user", REJ, "/process/user/uid");
   ocigate_result_free (&res);
 
   /* Container 1 maps to host 0, container 0 does not: not root-user, but
    * userns-host-root. */
-  tu_set (d, "linux/uidMappings", "[{\"containerID\":1,\"hostID\":0,\"size\":1},"
-                                  "{\"containerID\":0,\"hostID\":100000,\"size\":1}]");
+  tu_set (d, "linux/uidMappings",
+          "[{\"containerID\":1,\"hostID\":0,\"size\":1},"
+          "{\"containerID\":0,\"hostID\":100000,\"size\":1}]");
   tu_eval (NULL, d, &lexical, &res);
   ck_assert_no_finding (&res, "root-user");
   ck_assert_finding (&res, "userns-host-root", REJ, "/linux/uidMappings/0");
@@ -248,8 +250,9 @@ START_TEST (test_root_user_rewrite)
   ck_assert_finding (&res, "root-user", RW, "/process/user/uid");
   ck_assert (!res.reject && res.changed);
   /* uid and gid to 65534; the rest of the object untouched, in order. */
-  ck_assert_json (d, "process/user", "{\"uid\":65534,\"gid\":65534,\"additionalGids\":[5],"
-                                     "\"umask\":18}");
+  ck_assert_json (d, "process/user",
+                  "{\"uid\":65534,\"gid\":65534,\"additionalGids\":[5],"
+                  "\"umask\":18}");
   ck_assert_json (d, "annotations/ocigate.rewrites", "\"root-user\"");
   ocigate_result_free (&res);
   ocigate_doc_free (d);
@@ -464,18 +467,25 @@ netns_rejected (const char *path, bool host)
 START_TEST (test_host_namespaces_paths)
 {
   static const char *const host_paths[] = {
-    "/proc/1/ns/net",        "/proc/self/ns/pid",    "/proc/thread-self/ns/ipc",
-    "//proc/./1/ns/net",     "/proc/1/../1/ns/net",  "/proc/1/ns/net/",
-    "/proc/1/task/1/ns/net", "/proc//self//ns//net",
+    "/proc/1/ns/net",
+    "/proc/self/ns/pid",
+    "/proc/thread-self/ns/ipc",
+    "//proc/./1/ns/net",
+    "/proc/1/../1/ns/net",
+    "/proc/1/ns/net/",
+    "/proc/1/task/1/ns/net",
+    "/proc//self//ns//net",
     /* the runtime opens it in the host's view, through /proc's links */
-    "/proc/self/root/proc/1/ns/net", "/proc/1/root/proc/self/ns/net",
-    "/proc/thread-self/../../ns/net", "/proc/net/../ns/net", "/proc/self/task/../ns/net",
+    "/proc/self/root/proc/1/ns/net",
+    "/proc/1/root/proc/self/ns/net",
+    "/proc/thread-self/../../ns/net",
+    "/proc/net/../ns/net",
+    "/proc/self/task/../ns/net",
   };
   for (size_t i = 0; i < ARRAY_SIZE (host_paths); i++)
     {
       ck_assert_msg (netns_rejected (host_paths[i], false), "%s lexically", host_paths[i]);
-      ck_assert_msg (netns_rejected (host_paths[i], true), "%s with host checks",
-                     host_paths[i]);
+      ck_assert_msg (netns_rejected (host_paths[i], true), "%s with host checks", host_paths[i]);
     }
 
   /* Near miss: a CRI app container joining its sandbox's namespace, judged
@@ -493,7 +503,7 @@ START_TEST (test_host_namespaces_host_checks)
 {
   /* The test process lives in the host's namespaces: its own pid spelled
    * out, or a symlink to its ns file, is the host's namespace. */
-  char *own = xasprintf ("/proc/%ld/ns/net", (long) getpid ());
+  char *own = xasprintf ("/proc/%ld/ns/net", (long)getpid ());
   ck_assert (!netns_rejected (own, false));
   ck_assert (netns_rejected (own, true));
   free (own);
@@ -537,7 +547,7 @@ START_TEST (test_host_namespaces_other_netns)
     }
   char c = 0;
   ck_assert_int_eq (read (p[0], &c, 1), 1);
-  char *path = xasprintf ("/proc/%ld/ns/net", (long) pid);
+  char *path = xasprintf ("/proc/%ld/ns/net", (long)pid);
   bool rejected = c == 'n' ? netns_rejected (path, true) : true;
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
@@ -738,9 +748,10 @@ START_TEST (test_devices)
 {
   /* A host device node in the container. */
   ocigate_doc_t *d = tu_base ();
-  tu_set (d, "linux/devices", "[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,"
-                              "\"minor\":3,\"fileMode\":8630},"
-                              "{\"path\":\"/dev/sda\",\"type\":\"b\",\"major\":8,\"minor\":0}]");
+  tu_set (d, "linux/devices",
+          "[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,"
+          "\"minor\":3,\"fileMode\":8630},"
+          "{\"path\":\"/dev/sda\",\"type\":\"b\",\"major\":8,\"minor\":0}]");
   ocigate_result_t res;
   tu_eval (NULL, d, &lexical, &res);
   /* Several nodes are one finding naming them. */
@@ -763,7 +774,7 @@ START_TEST (test_devices)
     "{\"allow\":true,\"type\":\"a\",\"access\":\"r\"}",
     "{\"allow\":true,\"type\":\"b\",\"major\":8,\"access\":\"rwm\"}",
     "{\"allow\":true,\"type\":\"b\",\"major\":8,\"minor\":-1,\"access\":\"rwm\"}",
-    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"access\":\"rw\"}",   /* /dev/mem is c 1:1 */
+    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"access\":\"rw\"}", /* /dev/mem is c 1:1 */
     "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":1,\"access\":\"r\"}",
     "{\"allow\":true,\"type\":\"c\",\"minor\":3,\"access\":\"w\"}",
     "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rwm\"}",
@@ -805,9 +816,10 @@ END_TEST
 START_TEST (test_hooks)
 {
   ocigate_doc_t *d = tu_base ();
-  tu_set (d, "hooks", "{\"prestart\":[{\"path\":\"/usr/bin/evil\",\"args\":[\"evil\"]}],"
-                      "\"createRuntime\":[{\"path\":\"/usr/libexec/oci/hooks.d/ok\"},"
-                      "{\"path\":\"/bin/sh\"}],\"poststop\":[]}");
+  tu_set (d, "hooks",
+          "{\"prestart\":[{\"path\":\"/usr/bin/evil\",\"args\":[\"evil\"]}],"
+          "\"createRuntime\":[{\"path\":\"/usr/libexec/oci/hooks.d/ok\"},"
+          "{\"path\":\"/bin/sh\"}],\"poststop\":[]}");
   ocigate_result_t res;
   tu_eval (NULL, d, &lexical, &res);
   ck_assert_finding (&res, "hooks", REJ, "/hooks/prestart/0");
@@ -829,8 +841,9 @@ START_TEST (test_hooks)
                    "\"rules\":{\"hooks\":\"rewrite\"}}");
   tu_rewrite (pol, d, &lexical, &res);
   ck_assert (res.changed);
-  ck_assert_json (d, "hooks", "{\"prestart\":[],\"createRuntime\":[{\"path\":"
-                              "\"/usr/libexec/oci/hooks.d/ok\"}],\"poststop\":[]}");
+  ck_assert_json (d, "hooks",
+                  "{\"prestart\":[],\"createRuntime\":[{\"path\":"
+                  "\"/usr/libexec/oci/hooks.d/ok\"}],\"poststop\":[]}");
   ck_assert_json (d, "annotations/ocigate.rewrites", "\"hooks\"");
   ocigate_result_free (&res);
   tu_eval (pol, d, &lexical, &res);
@@ -846,12 +859,13 @@ END_TEST
 START_TEST (test_sysctls)
 {
   ocigate_doc_t *d = tu_base ();
-  tu_set (d, "linux/sysctl", "{\"net.ipv4.ip_local_port_range\":\"1024 65000\","
-                             "\"kernel.core_pattern\":\"|/tmp/x\","
-                             "\"net/ipv4/ping_group_range\":\"0 1\","
-                             "\"kernel/shm_rmid_forced\":\"1\","
-                             "\"net.core.somaxconn\":\"1024\","
-                             "\"kernel.shmmax\":\"1\"}");
+  tu_set (d, "linux/sysctl",
+          "{\"net.ipv4.ip_local_port_range\":\"1024 65000\","
+          "\"kernel.core_pattern\":\"|/tmp/x\","
+          "\"net/ipv4/ping_group_range\":\"0 1\","
+          "\"kernel/shm_rmid_forced\":\"1\","
+          "\"net.core.somaxconn\":\"1024\","
+          "\"kernel.shmmax\":\"1\"}");
   ocigate_result_t res;
   tu_eval (NULL, d, &lexical, &res);
   ck_assert_finding (&res, "sysctls", REJ, "/linux/sysctl/kernel.core_pattern");
@@ -862,8 +876,9 @@ START_TEST (test_sysctls)
 
   /* The slash form is the same sysctl; a slash in the pointer is escaped. */
   ocigate_doc_t *s = tu_base ();
-  tu_set (s, "linux/sysctl", "{\"net/ipv4/ip_local_port_range\":\"1024 65000\","
-                             "\"kernel/core_pattern\":\"core\"}");
+  tu_set (s, "linux/sysctl",
+          "{\"net/ipv4/ip_local_port_range\":\"1024 65000\","
+          "\"kernel/core_pattern\":\"core\"}");
   tu_eval (NULL, s, &lexical, &res);
   ck_assert_finding (&res, "sysctls", REJ, "/linux/sysctl/kernel~1core_pattern");
   ck_assert_uint_eq (tu_count (&res, "sysctls"), 1);
@@ -876,10 +891,11 @@ START_TEST (test_sysctls)
   tu_rewrite (pol, d, &lexical, &res);
   ck_assert_uint_eq (tu_count (&res, "sysctls"), 2);
   ck_assert (res.changed);
-  ck_assert_json (d, "linux/sysctl", "{\"net.ipv4.ip_local_port_range\":\"1024 65000\","
-                                     "\"net/ipv4/ping_group_range\":\"0 1\","
-                                     "\"kernel/shm_rmid_forced\":\"1\","
-                                     "\"net.core.somaxconn\":\"1024\"}");
+  ck_assert_json (d, "linux/sysctl",
+                  "{\"net.ipv4.ip_local_port_range\":\"1024 65000\","
+                  "\"net/ipv4/ping_group_range\":\"0 1\","
+                  "\"kernel/shm_rmid_forced\":\"1\","
+                  "\"net.core.somaxconn\":\"1024\"}");
   ocigate_result_free (&res);
   ocigate_policy_free (pol);
   ocigate_doc_free (d);
@@ -921,7 +937,7 @@ END_TEST
 START_TEST (test_capabilities_baseline)
 {
   static const char *const pss[] = {
-    "CAP_AUDIT_WRITE", "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_AUDIT_WRITE", "CAP_CHOWN",  "CAP_DAC_OVERRIDE",     "CAP_FOWNER",  "CAP_FSETID",
     "CAP_KILL",        "CAP_MKNOD",  "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID",
     "CAP_SETPCAP",     "CAP_SETUID", "CAP_SYS_CHROOT",
   };
@@ -956,8 +972,8 @@ START_TEST (test_capabilities_unknown)
 {
   /* Names must be exactly CAP_ and an upper-case name libcap knows; runc
    * rejects or ignores the rest, so they are never what they seem. */
-  static const char *const unknown[] = { "cap_sys_admin", "SYS_ADMIN", "CAP_21", "CAP_NOPE",
-                                         "CAP_SYS_ADMIN ", "Cap_Chown", "" };
+  static const char *const unknown[]
+      = { "cap_sys_admin", "SYS_ADMIN", "CAP_21", "CAP_NOPE", "CAP_SYS_ADMIN ", "Cap_Chown", "" };
   static const char *const presets[] = { NULL, "{\"preset\":\"baseline\"}" };
   for (size_t p = 0; p < ARRAY_SIZE (presets); p++)
     {
@@ -1248,8 +1264,8 @@ END_TEST
 START_TEST (test_seccomp_blocking_actions)
 {
   /* Dangerous names with a blocking action are not weak. */
-  static const char *const actions[] = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                                         "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO" };
+  static const char *const actions[]
+      = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO" };
   for (size_t i = 0; i < ARRAY_SIZE (actions); i++)
     {
       char *p = xasprintf ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
@@ -1264,12 +1280,34 @@ START_TEST (test_seccomp_blocking_actions)
   ck_assert (!seccomp_weak ("{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\"}"));
   /* Every dangerous name of spec section 4 is caught when allowed. */
   static const char *const dangerous[] = {
-    "mount",        "umount2",         "unshare",        "setns",         "pivot_root",
-    "keyctl",       "add_key",         "request_key",    "bpf",           "kexec_load",
-    "kexec_file_load", "init_module",  "finit_module",   "delete_module", "open_by_handle_at",
-    "userfaultfd",  "perf_event_open", "reboot",         "swapon",        "swapoff",
-    "acct",         "quotactl",        "iopl",           "ioperm",        "lookup_dcookie",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "mount",
+    "umount2",
+    "unshare",
+    "setns",
+    "pivot_root",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "userfaultfd",
+    "perf_event_open",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
   };
   for (size_t i = 0; i < ARRAY_SIZE (dangerous); i++)
     {
@@ -1315,8 +1353,9 @@ START_TEST (test_seccomp_clone)
 {
   ocigate_policy_t *pol = tu_default_policy ();
   /* clone allowed without the namespace-flag mask. */
-  ocigate_doc_t *d = with_seccomp ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-                                   "{\"names\":[\"read\",\"clone\"],\"action\":\"SCMP_ACT_ALLOW\"}]}");
+  ocigate_doc_t *d
+      = with_seccomp ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                      "{\"names\":[\"read\",\"clone\"],\"action\":\"SCMP_ACT_ALLOW\"}]}");
   ocigate_result_t res;
   tu_rewrite (NULL, d, &lexical, &res);
   ck_assert_finding (&res, "seccomp", RW, "/linux/seccomp/syscalls");
@@ -1387,7 +1426,8 @@ static void
 eval_lsm (const ocigate_policy_t *pol, ocigate_doc_t *d, tu_host_t h, bool host,
           ocigate_result_t *res)
 {
-  ocigate_eval_opts_t o = { .name = "t", .bundle = BUNDLE, .host_checks = host, .host = tu_host (h) };
+  ocigate_eval_opts_t o
+      = { .name = "t", .bundle = BUNDLE, .host_checks = host, .host = tu_host (h) };
   tu_rewrite (pol, d, &o, res);
 }
 
@@ -1525,9 +1565,9 @@ START_TEST (test_selinux)
   ocigate_result_free (&res);
 
   /* Unconfined types: rejected always. */
-  static const char *const bad[] = { "system_u:system_r:spc_t:s0",
-                                     "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023",
-                                     "system_u:system_r:spc_t" };
+  static const char *const bad[]
+      = { "system_u:system_r:spc_t:s0", "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023",
+          "system_u:system_r:spc_t" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     for (int host = 0; host < 2; host++)
       {
@@ -1573,8 +1613,9 @@ START_TEST (test_masked_paths)
                   "\"/proc/keys\",\"/proc/latency_stats\",\"/proc/timer_list\","
                   "\"/proc/timer_stats\",\"/proc/sched_debug\",\"/proc/scsi\","
                   "\"/sys/firmware\",\"/sys/devices/virtual/powercap\"]");
-  ck_assert_json (d, "linux/readonlyPaths", "[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\","
-                                            "\"/proc/sys\",\"/proc/sysrq-trigger\"]");
+  ck_assert_json (d, "linux/readonlyPaths",
+                  "[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\","
+                  "\"/proc/sys\",\"/proc/sysrq-trigger\"]");
   ck_assert_json (d, "annotations/ocigate.rewrites", "\"masked-paths\"");
   ocigate_result_free (&res);
   tu_eval (NULL, d, &lexical, &res);
@@ -1590,8 +1631,9 @@ START_TEST (test_userns_host_root)
 {
   ocigate_doc_t *d = tu_base ();
   tu_append (d, "linux/namespaces", "{\"type\":\"user\"}");
-  tu_set (d, "linux/uidMappings", "[{\"containerID\":0,\"hostID\":100000,\"size\":1000},"
-                                  "{\"containerID\":1000,\"hostID\":0,\"size\":1}]");
+  tu_set (d, "linux/uidMappings",
+          "[{\"containerID\":0,\"hostID\":100000,\"size\":1000},"
+          "{\"containerID\":1000,\"hostID\":0,\"size\":1}]");
   tu_set (d, "linux/gidMappings", "[{\"containerID\":0,\"hostID\":0,\"size\":65536}]");
   ocigate_result_t res;
   tu_eval (NULL, d, &lexical, &res);
@@ -1601,8 +1643,9 @@ START_TEST (test_userns_host_root)
   ocigate_result_free (&res);
   /* Near miss: ranges that start above 0, and an empty range at 0. */
   tu_set (d, "linux/uidMappings", "[{\"containerID\":0,\"hostID\":1,\"size\":65536}]");
-  tu_set (d, "linux/gidMappings", "[{\"containerID\":0,\"hostID\":0,\"size\":0},"
-                                  "{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
+  tu_set (d, "linux/gidMappings",
+          "[{\"containerID\":0,\"hostID\":0,\"size\":0},"
+          "{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
   ck_assert_uint_eq (count_rule (d, NULL, NULL, "userns-host-root"), 0);
   ocigate_doc_free (d);
 }
@@ -1654,10 +1697,20 @@ START_TEST (test_proc_fd_cwd)
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     ck_assert_msg (cwd_rejected (bad[i]), "%s", bad[i]);
   static const char *const good[] = {
-    "/procfs/self/fd",  "/proc/self/fdinfo", "/proc/self/fdinfo/7", "/proc/self",
-    "/proc/cpuinfo",    "/work/proc/self/fd/7", "/proc/self/fd2", "/proc/abc/fd/1",
-    "/",                "/home/proc",           "/proc/self/root", "/proc/self/root/tmp",
-    "/proc/net/dev",    "/proc/self/task/1/fdinfo",
+    "/procfs/self/fd",
+    "/proc/self/fdinfo",
+    "/proc/self/fdinfo/7",
+    "/proc/self",
+    "/proc/cpuinfo",
+    "/work/proc/self/fd/7",
+    "/proc/self/fd2",
+    "/proc/abc/fd/1",
+    "/",
+    "/home/proc",
+    "/proc/self/root",
+    "/proc/self/root/tmp",
+    "/proc/net/dev",
+    "/proc/self/task/1/fdinfo",
   };
   for (size_t i = 0; i < ARRAY_SIZE (good); i++)
     ck_assert_msg (!cwd_rejected (good[i]), "%s", good[i]);
@@ -1708,8 +1761,9 @@ START_TEST (test_image_registry)
   ck_assert_finding (&res, "image-registry", REJ, "/annotations");
   ocigate_result_free (&res);
   /* CRI-O's key. */
-  tu_set (d, "annotations", "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
-                            "\"io.kubernetes.cri-o.ImageName\":\"docker.io/library/x:1\"}");
+  tu_set (d, "annotations",
+          "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+          "\"io.kubernetes.cri-o.ImageName\":\"docker.io/library/x:1\"}");
   tu_eval (pol, d, &lexical, &res);
   ck_assert_no_finding (&res, "image-registry");
   ocigate_result_free (&res);
@@ -1825,8 +1879,8 @@ START_TEST (test_mount_propagation)
       ocigate_doc_free (d);
     }
   /* Near misses: private, slave and rslave; a non-bind mount marked shared. */
-  static const char *const fine[] = { "[\"rbind\",\"rprivate\"]", "[\"rbind\",\"rslave\"]",
-                                      "[\"bind\",\"slave\"]" };
+  static const char *const fine[]
+      = { "[\"rbind\",\"rprivate\"]", "[\"rbind\",\"rslave\"]", "[\"bind\",\"slave\"]" };
   for (size_t i = 0; i < ARRAY_SIZE (fine); i++)
     {
       ocigate_doc_t *d = with_mount ("bind", "/tmp/data", fine[i]);
@@ -1845,14 +1899,15 @@ END_TEST
 START_TEST (test_runtime_annotations)
 {
   ocigate_doc_t *d = tu_base ();
-  tu_set (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\","
-                            "\"run.oci.seccomp_fail_unknown_syscall\":\"1\","
-                            "\"org.systemd.property.Delegate\":\"true\","
-                            "\"keep.me\":\"yes\","
-                            "\"org.criu.config\":\"/tmp/x\","
-                            "\"bundle\":\"/x\","
-                            "\"run.oci\":\"not a prefix match\","
-                            "\"bundle.other\":\"kept\"}");
+  tu_set (d, "annotations",
+          "{\"io.kubernetes.cri.container-type\":\"container\","
+          "\"run.oci.seccomp_fail_unknown_syscall\":\"1\","
+          "\"org.systemd.property.Delegate\":\"true\","
+          "\"keep.me\":\"yes\","
+          "\"org.criu.config\":\"/tmp/x\","
+          "\"bundle\":\"/x\","
+          "\"run.oci\":\"not a prefix match\","
+          "\"bundle.other\":\"kept\"}");
   ocigate_result_t res;
   tu_rewrite (NULL, d, &lexical, &res);
   ck_assert_finding (&res, "runtime-annotations", RW,
@@ -1861,10 +1916,11 @@ START_TEST (test_runtime_annotations)
   ck_assert_finding (&res, "runtime-annotations", RW, "/annotations/org.criu.config");
   ck_assert_finding (&res, "runtime-annotations", RW, "/annotations/bundle");
   ck_assert_uint_eq (tu_count (&res, "runtime-annotations"), 4);
-  ck_assert_json (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\","
-                                    "\"keep.me\":\"yes\",\"run.oci\":\"not a prefix match\","
-                                    "\"bundle.other\":\"kept\","
-                                    "\"ocigate.rewrites\":\"runtime-annotations\"}");
+  ck_assert_json (d, "annotations",
+                  "{\"io.kubernetes.cri.container-type\":\"container\","
+                  "\"keep.me\":\"yes\",\"run.oci\":\"not a prefix match\","
+                  "\"bundle.other\":\"kept\","
+                  "\"ocigate.rewrites\":\"runtime-annotations\"}");
   ocigate_result_free (&res);
   tu_eval (NULL, d, &lexical, &res);
   ck_assert_findings (&res, 0);
@@ -1924,8 +1980,9 @@ START_TEST (test_rewrites_annotation)
   tu_rewrite (NULL, d, &lexical, &res);
   ck_assert (res.changed);
   /* Catalogue order, the existing annotation kept first. */
-  ck_assert_json (d, "annotations", "{\"a\":\"b\",\"ocigate.rewrites\":"
-                                    "\"no-new-privileges,readonly-rootfs,seccomp\"}");
+  ck_assert_json (d, "annotations",
+                  "{\"a\":\"b\",\"ocigate.rewrites\":"
+                  "\"no-new-privileges,readonly-rootfs,seccomp\"}");
   ocigate_result_free (&res);
 
   /* A second pass that rewrites something else merges with the record. */
@@ -1979,8 +2036,9 @@ everything_wrong (void)
   tu_set (d, "linux/rootfsPropagation", "\"shared\"");
   tu_set (d, "hooks", "{\"prestart\":[{\"path\":\"/bin/evil\"}]}");
   tu_set (d, "annotations", "{\"run.oci.keep_original_groups\":\"1\"}");
-  tu_append (d, "mounts", "{\"destination\":\"/host\",\"type\":\"bind\",\"source\":\"/\","
-                          "\"options\":[\"rbind\",\"rshared\"]}");
+  tu_append (d, "mounts",
+             "{\"destination\":\"/host\",\"type\":\"bind\",\"source\":\"/\","
+             "\"options\":[\"rbind\",\"rshared\"]}");
   tu_append (d, "mounts", "{\"destination\":\"/proc/sys\",\"type\":\"proc\",\"source\":\"proc\"}");
   return d;
 }
@@ -1995,8 +2053,8 @@ START_TEST (test_preset_privileged_warns)
             &res);
   ck_assert (res.n > 15);
   for (size_t i = 0; i < res.n; i++)
-    ck_assert_msg (res.f[i].action == WARN, "%s is %s",
-                   ocigate_rule_info (res.f[i].rule)->id, ocigate_action_name (res.f[i].action));
+    ck_assert_msg (res.f[i].action == WARN, "%s is %s", ocigate_rule_info (res.f[i].rule)->id,
+                   ocigate_action_name (res.f[i].action));
   ck_assert (!res.reject && !res.changed);
   ck_assert_uint_eq (res.preset, OCIGATE_PRESET_PRIVILEGED);
   char *after = doc_text (d);
@@ -2147,8 +2205,8 @@ START_TEST (test_result_message)
   tu_set (d, "process/user", "{\"uid\":1000,\"gid\":0}");
   tu_eval (NULL, d, &lexical, &res);
   m = ocigate_result_message (&res);
-  ck_assert_msg (strncmp (m, "ocigate: findings by policy restricted: no-new-privileges: ", 59) == 0,
-                 "%s", m);
+  ck_assert_msg (
+      strncmp (m, "ocigate: findings by policy restricted: no-new-privileges: ", 59) == 0, "%s", m);
   ck_assert (strstr (m, "\nocigate: root-group: ") > strstr (m, "no-new-privileges"));
   free (m);
   ocigate_result_free (&res);
@@ -2238,10 +2296,9 @@ START_TEST (test_exemptions)
   pol = tu_policy ("{\"rules\":{\"process-limits\":\"reject\"},"
                    "\"exemptions\":[{\"images\":[\"registry.k8s.io/pause\"],"
                    "\"container_types\":[\"sandbox\"],\"rules\":{\"root-user\":\"warn\"}}]}");
-  ocigate_result_t res
-      = judge_annotated (pol, "{\"io.kubernetes.cri.container-type\":\"sandbox\","
-                              "\"io.kubernetes.cri.podsandbox.image-name\":"
-                              "\"registry.k8s.io/pause:3.9\"}");
+  ocigate_result_t res = judge_annotated (pol, "{\"io.kubernetes.cri.container-type\":\"sandbox\","
+                                               "\"io.kubernetes.cri.podsandbox.image-name\":"
+                                               "\"registry.k8s.io/pause:3.9\"}");
   ck_assert_int_eq (res.exemption, 0);
   ck_assert_uint_eq (res.preset, OCIGATE_PRESET_RESTRICTED);
   ck_assert_finding (&res, "root-user", WARN, "/process/user/uid");
@@ -2269,8 +2326,9 @@ START_TEST (test_exemption_preset_capabilities)
                                      "\"preset\":\"baseline\"}]}");
   ocigate_doc_t *d = tu_base ();
   tu_set (d, "process/capabilities/bounding", "[\"CAP_CHOWN\"]");
-  tu_set (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\","
-                            "\"io.kubernetes.cri.sandbox-namespace\":\"infra\"}");
+  tu_set (d, "annotations",
+          "{\"io.kubernetes.cri.container-type\":\"container\","
+          "\"io.kubernetes.cri.sandbox-namespace\":\"infra\"}");
   ocigate_result_t res;
   tu_eval (pol, d, &lexical, &res);
   ck_assert_int_eq (res.exemption, 0);
@@ -2321,7 +2379,7 @@ START_TEST (test_rule_table)
   ck_assert_uint_eq (ARRAY_SIZE (want), OCIGATE_RULE_COUNT);
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
     {
-      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t) r);
+      const ocigate_rule_info_t *ri = ocigate_rule_info ((ocigate_rule_id_t)r);
       ck_assert_str_eq (ri->id, want[r].id);
       ck_assert_int_eq (ocigate_rule_lookup (want[r].id), r);
       ck_assert_int_eq (ri->defaults[OCIGATE_PRESET_RESTRICTED], want[r].restricted);
@@ -2330,7 +2388,7 @@ START_TEST (test_rule_table)
       ck_assert (ri->description && *ri->description && ri->fix && *ri->fix);
       /* A rule whose default is rewrite can rewrite. */
       if (want[r].restricted == RW || want[r].baseline == RW)
-        ck_assert_msg (ocigate_rule_can_rewrite ((ocigate_rule_id_t) r), "%s", ri->id);
+        ck_assert_msg (ocigate_rule_can_rewrite ((ocigate_rule_id_t)r), "%s", ri->id);
     }
   ck_assert_int_eq (ocigate_rule_lookup ("nope"), -1);
 }

@@ -55,9 +55,8 @@ static void
 write_policy (const char *extra)
 {
   cleanup_free char *audit = path ("audit.jsonl");
-  cleanup_free char *pol
-      = xasprintf ("{ \"audit\": { \"path\": \"%s\", \"syslog\": false }%s%s }", audit,
-                   extra ? ", " : "", extra ? extra : "");
+  cleanup_free char *pol = xasprintf ("{ \"audit\": { \"path\": \"%s\", \"syslog\": false }%s%s }",
+                                      audit, extra ? ", " : "", extra ? extra : "");
   write_file ("policy.json", pol, 0644);
 }
 
@@ -98,7 +97,7 @@ setup (void)
 static int
 rm_one (const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-  (void) st, (void) flag, (void) ftw;
+  (void)st, (void)flag, (void)ftw;
   chmod (p, 0755);
   remove (p);
   return 0;
@@ -127,7 +126,7 @@ run_free (struct run *r)
   free (r->err);
 }
 
-static long fsize_limit; /* RLIMIT_FSIZE for the child, 0: none */
+static long fsize_limit;    /* RLIMIT_FSIZE for the child, 0: none */
 static bool ignore_sigchld; /* start the child with SIGCHLD ignored */
 
 static void
@@ -151,7 +150,7 @@ drain (int out, int err, struct run *r)
                 open_fds--;
               }
             else
-              strbuf_append (&b[i], buf, (size_t) n);
+              strbuf_append (&b[i], buf, (size_t)n);
           }
     }
   r->out_len = b[0].len;
@@ -215,13 +214,13 @@ run_env (struct run *r, const char *const *env, const char *const *args)
         signal (SIGCHLD, SIG_IGN);
       if (fsize_limit)
         {
-          struct rlimit rl = { (rlim_t) fsize_limit, (rlim_t) fsize_limit };
+          struct rlimit rl = { (rlim_t)fsize_limit, (rlim_t)fsize_limit };
           signal (SIGXFSZ, SIG_IGN);
           setrlimit (RLIMIT_FSIZE, &rl);
         }
       if (chdir (tmp) < 0)
         _exit (99);
-      execve (ocigate, (char *const *) argv, vars);
+      execve (ocigate, (char *const *)argv, vars);
       _exit (98);
     }
   close (out[1]);
@@ -285,7 +284,7 @@ assert_call_argv (int n, const char *const *want)
     if (w.s[i] == '\0')
       w.s[i] = '|';
   ck_assert_msg (len == w.len && memcmp (got, w.s, len) == 0, "call %d argv:\n got  %.*s\n want %s",
-                 n, (int) len, got, w.s);
+                 n, (int)len, got, w.s);
   free (w.s);
 }
 
@@ -352,9 +351,10 @@ START_TEST (test_reject_json_log)
   ck_assert_uint_eq (oj_len (l), 3);
   ck_assert (oj_str_eq (oj_get (l, "level"), "error"));
   const char *msg = oj_str (oj_get (l, "msg"));
-  ck_assert (msg && strstr (msg, "root-user: process runs as host root (uid 0) at "
-                                 "/process/user/uid; fix: ")
-                        != NULL);
+  ck_assert (msg
+             && strstr (msg, "root-user: process runs as host root (uid 0) at "
+                             "/process/user/uid; fix: ")
+                    != NULL);
   ck_assert_msg (strchr (msg, '\n') == NULL, "%s", msg);
   const char *t = oj_str (oj_get (l, "time"));
   ck_assert (t && strlen (t) == 20 && t[10] == 'T' && t[19] == 'Z');
@@ -415,11 +415,12 @@ START_TEST (test_rewrite)
   tu_set (d, "root/readonly", "false");
   tu_set (d, "process/noNewPrivileges", "false");
   tu_del (d, "linux/seccomp");
-  tu_set (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\","
-                            "\"io.kubernetes.cri.sandbox-namespace\":\"team-a\","
-                            "\"io.kubernetes.cri.sandbox-name\":\"web-1\","
-                            "\"io.kubernetes.cri.container-name\":\"app\","
-                            "\"io.kubernetes.cri.image-name\":\"registry.example/app:1\"}");
+  tu_set (d, "annotations",
+          "{\"io.kubernetes.cri.container-type\":\"container\","
+          "\"io.kubernetes.cri.sandbox-namespace\":\"team-a\","
+          "\"io.kubernetes.cri.sandbox-name\":\"web-1\","
+          "\"io.kubernetes.cri.container-name\":\"app\","
+          "\"io.kubernetes.cri.image-name\":\"registry.example/app:1\"}");
   write_bundle ("b", d, 0640);
   const char *const *args = ARGS ("--root", "root", "--log", "log.json", "--log-format", "json",
                                   "create", "--bundle", "b", "--pid-file", "b/init.pid", "ctr1");
@@ -651,8 +652,9 @@ START_TEST (test_bad_config)
   struct run r;
   cleanup_free char *dir = path ("b");
   mkdir (dir, 0755);
-  write_file ("b/config.json", "{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":1,"
-                               "\"uid\":0,\"gid\":0}}}",
+  write_file ("b/config.json",
+              "{\"ociVersion\":\"1.0.2\",\"process\":{\"user\":{\"uid\":1,"
+              "\"uid\":0,\"gid\":0}}}",
               0644);
   run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bundle", "b", "c"));
   ck_assert_int_eq (r.status, 2);
@@ -695,7 +697,7 @@ START_TEST (test_write_failure)
   tu_del (d, "linux/seccomp");
   write_bundle ("b", d, 0644);
   cleanup_free char *before = slurp ("b/config.json", NULL);
-  fsize_limit = (long) strlen (before) + 100; /* the injected profile does not fit */
+  fsize_limit = (long)strlen (before) + 100; /* the injected profile does not fit */
   run (&r, ARGS ("create", "--bundle", "b", "c"));
   fsize_limit = 0;
   ck_assert_int_eq (r.status, 2);
@@ -815,16 +817,16 @@ START_TEST (test_exec_process_clamp)
               "\"noNewPrivileges\":false}",
               0600);
   const char *const *args
-      = ARGS ("--root", "/run/r", "--log", "log.json", "--log-format", "json", "exec",
-              "--process", "process.json", "--detach", "--pid-file", "exec.pid", "ctr1");
+      = ARGS ("--root", "/run/r", "--log", "log.json", "--log-format", "json", "exec", "--process",
+              "process.json", "--detach", "--pid-file", "exec.pid", "ctr1");
   run_env (&r, ENV (benv), args);
   ck_assert_msg (r.status == 0, "%d %s", r.status, r.err);
   ck_assert_int_eq (calls (), 2);
   assert_call_argv (1, ARGS ("--root", "/run/r", "state", "ctr1"));
   assert_call_argv (2, args);
   cleanup_free char *got = call_file (2, "process.json", NULL);
-  ck_assert_msg (strstr (got, "CAP_SYS_ADMIN") == NULL && strstr (got, "CAP_KILL") == NULL,
-                 "%s", got);
+  ck_assert_msg (strstr (got, "CAP_SYS_ADMIN") == NULL && strstr (got, "CAP_KILL") == NULL, "%s",
+                 got);
   ck_assert (strstr (got, "\"noNewPrivileges\":true") != NULL);
   cleanup_free char *p = path ("process.json");
   struct stat st;
@@ -843,10 +845,11 @@ START_TEST (test_exec_process_root)
   cleanup_doc ocigate_doc_t *d = tu_base ();
   write_bundle ("b", d, 0644);
   cleanup_free char *benv = bundle_env ();
-  write_file ("process.json",
-              "{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}", 0600);
-  run_env (&r, ENV (benv), ARGS ("--log", "log.json", "--log-format", "json", "exec",
-                                 "--process", "process.json", "--detach", "ctr1"));
+  write_file ("process.json", "{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"cwd\":\"/\"}",
+              0600);
+  run_env (&r, ENV (benv),
+           ARGS ("--log", "log.json", "--log-format", "json", "exec", "--process", "process.json",
+                 "--detach", "ctr1"));
   ck_assert_int_eq (r.status, 1);
   ck_assert_int_eq (calls (), 1); /* state only */
   cleanup_doc ocigate_doc_t *ld = NULL;
@@ -1065,13 +1068,13 @@ START_TEST (test_audit_concurrent)
           cleanup_free char *pol = xasprintf ("OCIGATE_POLICY=%s/policy.json", tmp);
           cleanup_free char *rt = xasprintf ("OCIGATE_RUNTIME=%s", FAKE_RUNC);
           cleanup_free char *rec = xasprintf ("FAKE_RUNC_DIR=%s/rec", tmp);
-          char *env[] = { (char *) "PATH=/usr/bin:/bin", pol, rt, rec, NULL };
+          char *env[] = { (char *)"PATH=/usr/bin:/bin", pol, rt, rec, NULL };
           if (chdir (tmp) < 0)
             _exit (99);
           int null = open ("/dev/null", O_WRONLY);
           dup2 (null, 2);
-          execve (ocigate, (char *[]){ (char *) ocigate, (char *) "create", (char *) "--bundle", b,
-                                       id, NULL },
+          execve (ocigate,
+                  (char *[]){ (char *)ocigate, (char *)"create", (char *)"--bundle", b, id, NULL },
                   env);
           _exit (98);
         }
@@ -1101,8 +1104,10 @@ START_TEST (test_audit_format)
   ocigate_result_t res = { 0 };
   cleanup_doc ocigate_doc_t *d = root_config ();
   tu_eval (pol, d, NULL, &res);
-  ocigate_audit_record_t rec = { .command = "create", .container_id = "c\xff",
-                                 .bundle = "/b\nx", .decision = OCIGATE_DECISION_REJECT,
+  ocigate_audit_record_t rec = { .command = "create",
+                                 .container_id = "c\xff",
+                                 .bundle = "/b\nx",
+                                 .decision = OCIGATE_DECISION_REJECT,
                                  .res = &res };
   char *line;
   size_t len;

@@ -78,8 +78,8 @@ ocigate_doc_t *
 tu_parse (const char *json)
 {
   ocigate_error_t err = NULL;
-  ocigate_doc_t *d = ocigate_config_parse (json, strlen (json), tu_default_policy (), "test.json",
-                                           &err);
+  ocigate_doc_t *d
+      = ocigate_config_parse (json, strlen (json), tu_default_policy (), "test.json", &err);
   ck_assert_msg (d != NULL, "parse: %s", err ? err->msg : "?");
   return d;
 }
@@ -111,7 +111,7 @@ walk_parent (ocigate_doc_t *doc, const char *path, char *last, size_t lastlen)
   for (;;)
     {
       const char *s = strchr (p, '/');
-      size_t l = s ? (size_t) (s - p) : strlen (p);
+      size_t l = s ? (size_t)(s - p) : strlen (p);
       char key[128];
       ck_assert (l < sizeof (key) && l < lastlen);
       memcpy (key, p, l);
@@ -122,7 +122,7 @@ walk_parent (ocigate_doc_t *doc, const char *path, char *last, size_t lastlen)
           return n;
         }
       if (n->type == OJ_ARRAY)
-        n = oj_at (n, (size_t) atoi (key));
+        n = oj_at (n, (size_t)atoi (key));
       else
         {
           /* Step into an existing object or array; create only what is absent. */
@@ -143,7 +143,7 @@ tu_set (ocigate_doc_t *doc, const char *path, const char *json)
   ocigate_json_t *v = value (doc, json);
   if (parent->type == OJ_ARRAY)
     {
-      size_t i = (size_t) atoi (last);
+      size_t i = (size_t)atoi (last);
       ck_assert (i < parent->u.arr.n);
       parent->u.arr.v[i] = v;
     }
@@ -157,7 +157,7 @@ tu_del (ocigate_doc_t *doc, const char *path)
   char last[128];
   ocigate_json_t *parent = walk_parent (doc, path, last, sizeof (last));
   if (parent->type == OJ_ARRAY)
-    oj_remove_at (parent, (size_t) atoi (last));
+    oj_remove_at (parent, (size_t)atoi (last));
   else
     oj_remove (parent, last);
 }
@@ -167,7 +167,7 @@ tu_append (ocigate_doc_t *doc, const char *path, const char *json)
 {
   char last[128];
   ocigate_json_t *parent = walk_parent (doc, path, last, sizeof (last));
-  ocigate_json_t *arr = parent->type == OJ_ARRAY ? oj_at (parent, (size_t) atoi (last))
+  ocigate_json_t *arr = parent->type == OJ_ARRAY ? oj_at (parent, (size_t)atoi (last))
                                                  : oj_ensure_array (doc, parent, last);
   oj_append (doc, arr, value (doc, json));
 }
@@ -181,7 +181,7 @@ h_aa (void)
 static int
 h_aa_loaded (const char *p)
 {
-  (void) p;
+  (void)p;
   return cur_host.apparmor_loaded;
 }
 static bool
@@ -192,7 +192,7 @@ h_se (void)
 static int
 h_se_labels (const char *type, char **p, char **m, ocigate_error_t *err)
 {
-  (void) err;
+  (void)err;
   *p = xasprintf ("system_u:system_r:%s:s0:c1,c2", type ? type : "container_t");
   *m = xstrdup ("system_u:object_r:container_file_t:s0:c1,c2");
   return 0;
@@ -200,7 +200,7 @@ h_se_labels (const char *type, char **p, char **m, ocigate_error_t *err)
 static int
 h_se_check (const char *c)
 {
-  (void) c;
+  (void)c;
   return 0;
 }
 
@@ -243,8 +243,7 @@ tu_count (const ocigate_result_t *res, const char *rule)
 }
 
 bool
-tu_has (const ocigate_result_t *res, const char *rule, ocigate_action_t action,
-        const char *pointer)
+tu_has (const ocigate_result_t *res, const char *rule, ocigate_action_t action, const char *pointer)
 {
   for (size_t i = 0; i < res->n; i++)
     if (strcmp (ocigate_rule_info (res->f[i].rule)->id, rule) == 0 && res->f[i].action == action
@@ -259,8 +258,7 @@ tu_dump (const ocigate_result_t *res)
   strbuf_t b = { 0 };
   for (size_t i = 0; i < res->n; i++)
     strbuf_printf (&b, "  %s %s %s: %s\n", ocigate_rule_info (res->f[i].rule)->id,
-                   ocigate_action_name (res->f[i].action), res->f[i].pointer,
-                   res->f[i].message);
+                   ocigate_action_name (res->f[i].action), res->f[i].pointer, res->f[i].message);
   if (b.len == 0)
     strbuf_puts (&b, "  (none)\n");
   return strbuf_steal (&b);

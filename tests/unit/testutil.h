@@ -60,27 +60,27 @@ ocigate_policy_t *tu_default_policy (void);
 /* Run a suite with TAP output; returns the process exit code. */
 int tu_run (Suite *s);
 
-#define ck_assert_finding(res, rule, action, ptr)                                              \
-  do                                                                                           \
-    {                                                                                          \
-      if (!tu_has ((res), (rule), (action), (ptr)))                                            \
-        {                                                                                      \
-          char *d_ = tu_dump (res);                                                            \
-          ck_abort_msg ("expected %s %s at %s; findings:\n%s", rule,                           \
-                        ocigate_action_name (action), (ptr) ? (ptr) : "*", d_);               \
-        }                                                                                      \
-    }                                                                                          \
+#define ck_assert_finding(res, rule, action, ptr)                                                  \
+  do                                                                                               \
+    {                                                                                              \
+      if (!tu_has ((res), (rule), (action), (ptr)))                                                \
+        {                                                                                          \
+          char *d_ = tu_dump (res);                                                                \
+          ck_abort_msg ("expected %s %s at %s; findings:\n%s", rule, ocigate_action_name (action), \
+                        (ptr) ? (ptr) : "*", d_);                                                  \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
-#define ck_assert_no_finding(res, rule)                                                        \
-  do                                                                                           \
-    {                                                                                          \
-      if (tu_count ((res), (rule)) != 0)                                                       \
-        {                                                                                      \
-          char *d_ = tu_dump (res);                                                            \
-          ck_abort_msg ("expected no %s finding; findings:\n%s", rule, d_);                    \
-        }                                                                                      \
-    }                                                                                          \
+#define ck_assert_no_finding(res, rule)                                                            \
+  do                                                                                               \
+    {                                                                                              \
+      if (tu_count ((res), (rule)) != 0)                                                           \
+        {                                                                                          \
+          char *d_ = tu_dump (res);                                                                \
+          ck_abort_msg ("expected no %s finding; findings:\n%s", rule, d_);                        \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
 #endif
