@@ -86,7 +86,7 @@ int ocigate_caps_count (const ocigate_json_t *set);
 
 /* mounts helpers (rules-mounts.c) */
 bool ocigate_mount_is_bind (const ocigate_json_t *m);
-/* normalised host path, resolving symlinks when host checks are on */
+/* normalised host path (lexical; resolving symlinks on the host when asked) */
 char *ocigate_host_path (const char *path, bool resolve);
 /* Is this normalised host path sensitive?  Returns the sensitive path it
  * hits, or NULL. */

@@ -37,7 +37,7 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
   RULE (R_HOST_MOUNTS, "host-mounts", "bind mount of a sensitive host path", A_REJ, A_REJ,
         "replace the hostPath volume with a volume that does not expose host system paths "
         "(podman: -v)",
-        host_mounts, NULL, false),
+        host_mounts, fix_host_mounts, false),
   RULE (R_KERNEL_MOUNTS, "kernel-mounts", "unsafe /proc or /sys mount", A_REJ, A_REJ,
         "do not mount over /proc or /sys; remove procMount: Unmasked", kernel_mounts, NULL, false),
   RULE (R_DEVICES, "devices", "host device access", A_REJ, A_REJ,
@@ -111,7 +111,9 @@ ocigate_rule_lookup (const char *id)
 bool
 ocigate_rule_can_rewrite (ocigate_rule_id_t id)
 {
-  return ocigate_rules[id].fix != NULL;
+  /* host-mounts rewrites only to pin a source it judged safe; a mount of
+   * a sensitive path has no rewrite. */
+  return ocigate_rules[id].fix != NULL && id != R_HOST_MOUNTS;
 }
 
 char *

@@ -118,6 +118,7 @@ ocigate_policy_free (ocigate_policy_t *p)
   strlist_free (&p->caps_allowed);
   strlist_free (&p->mounts_deny);
   strlist_free (&p->mounts_allow);
+  strlist_free (&p->mounts_allowed_types);
   strlist_free (&p->hooks_allowed);
   strlist_free (&p->sysctls_allowed);
   strlist_free (&p->seccomp_dangerous);
@@ -285,7 +286,7 @@ parse_rules (struct loader *L, const ocigate_json_t *obj, int8_t *actions, const
       if (a < 0)
         return at (L, m->val, full, err, "expected reject|rewrite|warn|off, got \"%s\"",
                    oj_str (m->val));
-      if (a == OCIGATE_ACTION_REWRITE && ocigate_rules[id].fix == NULL)
+      if (a == OCIGATE_ACTION_REWRITE && !ocigate_rule_can_rewrite ((ocigate_rule_id_t)id))
         return at (L, m->val, full, err, "rule %s cannot rewrite; use reject, warn or off", m->key);
       actions[id] = (int8_t)a;
     }
@@ -384,6 +385,8 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
       *(KEY ("user.rewrite_uid") ? &p->rewrite_uid : &p->rewrite_gid) = (uint32_t)n;
       return 0;
     }
+  if (KEY ("mounts.allowed_types"))
+    return get_list (L, v, key, &p->mounts_allowed_types, err);
   if (KEY ("mounts.deny") || KEY ("mounts.allow"))
     {
       ocigate_strlist_t *l = KEY ("mounts.deny") ? &p->mounts_deny : &p->mounts_allow;
@@ -634,6 +637,7 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   yajl_gen_map_open (g);
   gen_list (g, "deny", &p->mounts_deny);
   gen_list (g, "allow", &p->mounts_allow);
+  gen_list (g, "allowed_types", &p->mounts_allowed_types);
   yajl_gen_map_close (g);
   G_STR (g, "hooks");
   yajl_gen_map_open (g);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "engine-internal.h"
+#include "mounts.h"
 
 static ocigate_json_t *
 linux_get (struct eval *e, const char *key)
@@ -30,16 +31,6 @@ device_rule_allows_all (const ocigate_json_t *d)
   if ((oj_int (oj_get (d, "major"), &v) && v >= 0) || (oj_int (oj_get (d, "minor"), &v) && v >= 0))
     return false;
   return access == NULL || (strchr (access, 'r') && strchr (access, 'w'));
-}
-
-static bool
-has_opt (const ocigate_json_t *m, const char *opt)
-{
-  const ocigate_json_t *opts = oj_get (m, "options");
-  for (size_t i = 0; i < oj_len (opts); i++)
-    if (oj_str_eq (oj_at (opts, i), opt))
-      return true;
-  return false;
 }
 
 int
@@ -73,12 +64,14 @@ check_privileged (struct eval *e, ocigate_error_t *err)
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
-      const ocigate_json_t *m = oj_at (mounts, i);
-      const char *type = oj_str (oj_get (m, "type"));
-      if (type
+      ocigate_mount_t m;
+      ocigate_mount_parse (oj_at (mounts, i), &m);
+      const char *type = m.type;
+      /* read as runc applies the options: in order, last wins */
+      if (type && !m.bind
           && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
               || strcmp (type, "cgroup2") == 0)
-          && !has_opt (m, "ro"))
+          && !ocigate_mount_readonly (&m))
         {
           pieces[n++] = "sysfs or cgroupfs is mounted read-write";
           break;

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rules on the filesystem the container sees: bind mounts of host paths,
- * kernel filesystems, propagation, the root filesystem. */
+ * host storage mounted by type, kernel filesystems, propagation, the root
+ * filesystem.  Every mount is read through one model (mounts.h). */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine-internal.h"
+#include "mounts.h"
 
 /* Host paths a container must not see (spec section 4, host-mounts). */
 static const char *const sensitive[] = {
@@ -27,28 +31,29 @@ static const char *const sensitive[] = {
   "/var/lib/docker",
   "/run/crio",
   "/run/podman",
+  "/var/lib/containers",
+  "/run/containers",
+  "/var/log",
 };
 
-/* Per-pod and per-container directories the engines manage themselves:
- * a path strictly below one of these is the container's own. */
-static const char *const engine_dirs[] = {
-  "/var/lib/kubelet/pods",
-  "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes",
-  "/run/containerd/io.containerd.grpc.v1.cri/sandboxes",
-  "/var/lib/docker/containers",
-};
+/* Public host files: a bind that ends read-only, with every submount, of
+ * a file or directory strictly below one of these shows nothing a package
+ * does not ship (podman --init's /usr/bin/catatonit, GPU driver
+ * libraries).  Writable, they stay host mounts to refuse. */
+static const char *const public_ro[] = { "/usr", "/lib", "/opt" };
+
+/* Directories the engines keep for one pod or one container.  Only those
+ * of this container count as its own (struct own). */
+#define KUBELET_PODS "/var/lib/kubelet/pods"
+#define CONTAINERD_CRI_SANDBOXES "io.containerd.grpc.v1.cri/sandboxes"
+#define STORAGE_CONTAINERS "storage/overlay-containers"
 
 bool
 ocigate_mount_is_bind (const ocigate_json_t *m)
 {
-  const char *type = oj_str (oj_get (m, "type"));
-  const ocigate_json_t *opts = oj_get (m, "options");
-  if (type && strcmp (type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < oj_len (opts); i++)
-    if (oj_str_eq (oj_at (opts, i), "bind") || oj_str_eq (oj_at (opts, i), "rbind"))
-      return true;
-  return false;
+  ocigate_mount_t mm;
+  ocigate_mount_parse (m, &mm);
+  return mm.bind;
 }
 
 static char *
@@ -63,57 +68,22 @@ var_run_to_run (char *p)
   return p;
 }
 
-/* Resolve symlinks of the longest existing prefix, keep the rest. */
-static char *
-resolve_existing (const char *path)
-{
-  char buf[PATH_MAX];
-  cleanup_free char *head = xstrdup (path);
-  size_t l = strlen (head);
-  for (;;)
-    {
-      if (realpath (head, buf) != NULL)
-        {
-          const char *rest = path + l;
-          if (*rest == '\0')
-            return xstrdup (buf);
-          return xasprintf ("%s%s%s", buf, strcmp (buf, "/") == 0 ? "" : "/",
-                            rest[0] == '/' ? rest + 1 : rest);
-        }
-      char *slash = strrchr (head, '/');
-      if (slash == NULL || slash == head)
-        return xstrdup (path);
-      *slash = '\0';
-      l = (size_t)(slash - head);
-    }
-}
-
+/* Lexical normal form (for the policy's own paths and reports). */
 char *
 ocigate_host_path (const char *path, bool resolve)
 {
   char *n = var_run_to_run (ocigate_path_normalize (path));
   if (resolve)
     {
-      char *r = resolve_existing (n);
-      free (n);
-      n = var_run_to_run (r);
+      char *r = NULL, *why = NULL;
+      if (ocigate_path_walk (n, false, &r, &why) == 0)
+        {
+          free (n);
+          n = var_run_to_run (r);
+        }
+      free (why);
     }
   return n;
-}
-
-static bool
-in_engine_dir (const ocigate_policy_t *pol, const char *path)
-{
-  for (size_t i = 0; i < ARRAY_SIZE (engine_dirs); i++)
-    if (ocigate_path_has_prefix (path, engine_dirs[i]) && strcmp (path, engine_dirs[i]) != 0)
-      return true;
-  for (size_t i = 0; i < pol->mounts_allow.n; i++)
-    {
-      cleanup_free char *a = ocigate_path_normalize (pol->mounts_allow.v[i]);
-      if (ocigate_path_has_prefix (path, a) && strcmp (path, a) != 0)
-        return true;
-    }
-  return false;
 }
 
 static const char *
@@ -125,11 +95,160 @@ hits (const char *path, const char *s)
   return NULL;
 }
 
-const char *
-ocigate_sensitive_path (const ocigate_policy_t *pol, const char *path)
+static bool
+strictly_below (const char *path, const char *prefix)
 {
-  if (in_engine_dir (pol, path))
+  return ocigate_path_has_prefix (path, prefix) && strcmp (path, prefix) != 0;
+}
+
+/* This container's own engine-managed directories. */
+struct own
+{
+  char *v[8];
+  size_t n;
+};
+
+static void
+own_free (struct own *o)
+{
+  for (size_t i = 0; i < o->n; i++)
+    free (o->v[i]);
+  o->n = 0;
+}
+#define cleanup_own __attribute__ ((cleanup (own_free)))
+
+/* An id the engine wrote that names one directory: a single component. */
+static bool
+id_component (const char *s)
+{
+  return s && *s && strlen (s) < 256 && strchr (s, '/') == NULL && strcmp (s, ".") != 0
+         && strcmp (s, "..") != 0;
+}
+
+static void
+own_add (struct own *o, char *dir)
+{
+  if (o->n < ARRAY_SIZE (o->v))
+    o->v[o->n++] = dir;
+  else
+    free (dir);
+}
+
+/* The kubelet's pod uid from CRI-O's label JSON (kubelet-written labels). */
+static char *
+crio_pod_uid (const char *labels)
+{
+  if (labels == NULL)
     return NULL;
+  cleanup_error ocigate_error_t err = NULL;
+  ocigate_json_parse_opts_t po = { .name = "io.kubernetes.cri-o.Labels" };
+  ocigate_doc_t *d = ocigate_json_parse (labels, strlen (labels), &po, &err);
+  if (d == NULL)
+    return NULL;
+  const char *uid = oj_str (oj_get (ocigate_doc_root (d), "io.kubernetes.pod.uid"));
+  char *r = id_component (uid) ? xstrdup (uid) : NULL;
+  ocigate_doc_free (d);
+  return r;
+}
+
+/* Which engine-managed directories are this container's own: the engine's
+ * own annotations name its pod and sandbox, the bundle's place names the
+ * container.  Keys count only from the engine that writes them: CRI-O and
+ * podman write io.container.manager, containerd does not. */
+static void
+own_dirs (struct eval *e, struct own *o)
+{
+  const ocigate_json_t *ann = oj_get (e->root, "annotations");
+  const char *manager = oj_str (oj_get (ann, "io.container.manager"));
+  o->n = 0;
+  if (manager == NULL)
+    {
+      const char *uid = oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-uid"));
+      const char *sid = oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-id"));
+      if (id_component (uid))
+        own_add (o, xasprintf (KUBELET_PODS "/%s", uid));
+      if (id_component (sid))
+        {
+          own_add (o, xasprintf ("/var/lib/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", sid));
+          own_add (o, xasprintf ("/run/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", sid));
+        }
+    }
+  else if (strcmp (manager, "cri-o") == 0)
+    {
+      char *uid = crio_pod_uid (oj_str (oj_get (ann, "io.kubernetes.cri-o.Labels")));
+      const char *sid = oj_str (oj_get (ann, "io.kubernetes.cri-o.SandboxID"));
+      if (uid)
+        own_add (o, xasprintf (KUBELET_PODS "/%s", uid));
+      free (uid);
+      if (id_component (sid))
+        {
+          own_add (o, xasprintf ("/var/lib/containers/" STORAGE_CONTAINERS "/%s/userdata", sid));
+          own_add (o, xasprintf ("/run/containers/" STORAGE_CONTAINERS "/%s/userdata", sid));
+        }
+    }
+  /* The container's own directory, from where its bundle is: podman and
+   * CRI-O keep it at .../overlay-containers/ID/userdata, Docker's shim at
+   * .../moby/ID. */
+  if (e->opts->bundle == NULL)
+    return;
+  char buf[PATH_MAX];
+  cleanup_free char *b = e->opts->host_checks && realpath (e->opts->bundle, buf)
+                             ? xstrdup (buf)
+                             : ocigate_path_clean (e->opts->bundle);
+  char *slash = strrchr (b, '/');
+  if (slash == NULL || slash == b)
+    return;
+  if (strcmp (slash + 1, "userdata") == 0)
+    {
+      *slash = '\0';
+      slash = strrchr (b, '/');
+      if (slash && id_component (slash + 1))
+        {
+          own_add (o,
+                   xasprintf ("/var/lib/containers/" STORAGE_CONTAINERS "/%s/userdata", slash + 1));
+          own_add (o, xasprintf ("/run/containers/" STORAGE_CONTAINERS "/%s/userdata", slash + 1));
+        }
+    }
+  else if (id_component (slash + 1))
+    own_add (o, xasprintf ("/var/lib/docker/containers/%s", slash + 1));
+}
+
+/* A podman named volume: data the user shares on purpose, not engine
+ * state. */
+static bool
+podman_volume (const char *path)
+{
+  static const char vol[] = "/var/lib/containers/storage/volumes/";
+  if (strncmp (path, vol, strlen (vol)) != 0)
+    return false;
+  const char *name = path + strlen (vol);
+  const char *s = strchr (name, '/');
+  return s && s > name && strncmp (s, "/_data", 6) == 0 && (s[6] == '\0' || s[6] == '/');
+}
+
+static const char *
+sensitive_hit (const ocigate_policy_t *pol, const struct own *own, const char *path,
+               bool public_read)
+{
+  /* The operator's deny list holds inside allowed prefixes too. */
+  for (size_t i = 0; i < pol->mounts_deny.n; i++)
+    if (hits (path, pol->mounts_deny.v[i]))
+      return pol->mounts_deny.v[i];
+  if (public_read)
+    for (size_t i = 0; i < ARRAY_SIZE (public_ro); i++)
+      if (strictly_below (path, public_ro[i]))
+        return NULL;
+  for (size_t i = 0; own && i < own->n; i++)
+    if (ocigate_path_has_prefix (path, own->v[i]))
+      return NULL;
+  if (podman_volume (path))
+    return NULL;
+  for (size_t i = 0; i < pol->mounts_allow.n; i++)
+    {
+      cleanup_free char *a = ocigate_path_normalize (pol->mounts_allow.v[i]);
+      if (strictly_below (path, a))
+        return NULL;
+    }
   for (size_t i = 0; i < ARRAY_SIZE (sensitive); i++)
     {
       /* "/" is sensitive only as itself: everything lies inside it. */
@@ -142,36 +261,152 @@ ocigate_sensitive_path (const ocigate_policy_t *pol, const char *path)
       if (hits (path, sensitive[i]))
         return sensitive[i];
     }
-  for (size_t i = 0; i < pol->mounts_deny.n; i++)
-    if (hits (path, pol->mounts_deny.v[i]))
-      return pol->mounts_deny.v[i];
   return NULL;
+}
+
+const char *
+ocigate_sensitive_path (const ocigate_policy_t *pol, const char *path)
+{
+  return sensitive_hit (pol, NULL, path, false);
+}
+
+/* The absolute bundle directory (runc's working directory). */
+static char *
+bundle_dir (struct eval *e, bool physical)
+{
+  const char *b = e->opts->bundle ? e->opts->bundle : ".";
+  char buf[PATH_MAX];
+  if (physical && realpath (b, buf) != NULL)
+    return xstrdup (buf);
+  if (b[0] == '/')
+    return xstrdup (b);
+  char cwd[PATH_MAX];
+  if (getcwd (cwd, sizeof (cwd)) == NULL)
+    return NULL;
+  return xasprintf ("%s/%s", cwd, b);
+}
+
+/* Where a bind source leads.  runc 1.1.5 joins a relative source to its
+ * working directory (the bundle) with filepath.Join, which removes ".."
+ * lexically, and hands an absolute one to the kernel as written, which
+ * follows a symlink before the ".." after it.  With host checks the walk is
+ * physical and must pass only through directories root alone controls;
+ * without, a ".." cannot be judged.  *ret_physical: the path to mount
+ * (host checks), *ret_judged: the same with /var/run read as /run. */
+static int
+bind_source (struct eval *e, const char *src, char **ret_physical, char **ret_judged,
+             char **ret_why)
+{
+  bool host = e->opts->host_checks;
+  *ret_physical = *ret_judged = *ret_why = NULL;
+  if (!host && ocigate_path_has_dotdot (src))
+    {
+      *ret_why = xstrdup ("it has a \"..\" component, which the kernel applies after "
+                          "following symlinks: only the host can tell where it leads");
+      return -1;
+    }
+  cleanup_free char *joined = NULL;
+  if (src[0] == '/')
+    joined = xstrdup (src);
+  else
+    {
+      cleanup_free char *b = bundle_dir (e, host);
+      if (b == NULL)
+        {
+          *ret_why = xstrdup ("the bundle directory is unknown");
+          return -1;
+        }
+      cleanup_free char *t = xasprintf ("%s/%s", b, src);
+      joined = ocigate_path_clean (t);
+    }
+  if (!host)
+    {
+      *ret_judged = var_run_to_run (ocigate_path_lexical (joined));
+      return 0;
+    }
+  if (ocigate_path_walk (joined, true, ret_physical, ret_why) < 0)
+    return -1;
+  *ret_judged = var_run_to_run (xstrdup (*ret_physical));
+  return 0;
+}
+
+static bool
+type_allowed (const ocigate_policy_t *pol, const char *type)
+{
+  return type && ocigate_strlist_contains (&pol->mounts_allowed_types, type);
 }
 
 int
 check_host_mounts (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
+  cleanup_own struct own own = { 0 };
+  own_dirs (e, &own);
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
-      const ocigate_json_t *m = oj_at (mounts, i);
-      const char *src = oj_str (oj_get (m, "source"));
-      if (src == NULL || !ocigate_mount_is_bind (m))
-        continue;
-      /* A relative bind source is relative to the runtime's cwd, the bundle. */
-      cleanup_free char *abs = src[0] == '/' || e->opts->bundle == NULL
-                                   ? xstrdup (src)
-                                   : xasprintf ("%s/%s", e->opts->bundle, src);
-      cleanup_free char *n = ocigate_host_path (abs, e->opts->host_checks);
-      const char *s = ocigate_sensitive_path (e->pol, n);
-      if (s == NULL)
-        continue;
+      ocigate_mount_t m;
+      ocigate_mount_parse (oj_at (mounts, i), &m);
+      if (!m.bind)
+        {
+          /* Not a bind and not a pseudo filesystem: host storage (a block
+           * device, an overlay of host directories, a network share).
+           * The device cgroup applies only after runc has mounted it. */
+          if (ocigate_mount_pseudo_type (m.type) || type_allowed (e->pol, m.type))
+            continue;
+          cleanup_free char *p = ptrf ("/mounts/%zu/type", i);
+          finding_action (e, OCIGATE_ACTION_REJECT, p,
+                          "mount of a \"%s\" filesystem from \"%s\" exposes host storage",
+                          m.type ? m.type : "", m.source ? m.source : "");
+          continue;
+        }
+      if (m.source == NULL)
+        continue; /* runc cannot bind nothing */
       cleanup_free char *p = ptrf ("/mounts/%zu/source", i);
-      if (strcmp (n, s) == 0)
-        finding (e, p, "bind mount of host path %s", n);
-      else
-        finding (e, p, "bind mount of host path %s (%s %s)", n,
-                 ocigate_path_has_prefix (n, s) ? "inside" : "contains", s);
+      cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
+      if (bind_source (e, m.source, &phys, &n, &why) < 0)
+        {
+          finding_action (e, OCIGATE_ACTION_REJECT, p, "bind source %s cannot be judged: %s",
+                          m.source, why);
+          continue;
+        }
+      bool ro = ocigate_mount_readonly_all (&m);
+      const char *s = sensitive_hit (e->pol, &own, n, ro);
+      if (s != NULL)
+        {
+          if (strcmp (n, s) == 0)
+            finding_action (e, OCIGATE_ACTION_REJECT, p, "bind mount of host path %s", n);
+          else
+            finding_action (e, OCIGATE_ACTION_REJECT, p, "bind mount of host path %s (%s %s)", n,
+                            ocigate_path_has_prefix (n, s) ? "inside" : "contains", s);
+          continue;
+        }
+      /* Check, then use: runc must mount the path judged, not walk the
+       * source again. */
+      if (phys && strcmp (phys, m.source) != 0)
+        finding_action (e, OCIGATE_ACTION_REWRITE, p, "bind source %s is mounted from %s", m.source,
+                        phys);
+    }
+  return 0;
+}
+
+int
+fix_host_mounts (struct eval *e, ocigate_error_t *err)
+{
+  ocigate_json_t *mounts = oj_get (e->root, "mounts");
+  if (!e->opts->host_checks)
+    return 0;
+  for (size_t i = 0; i < oj_len (mounts); i++)
+    {
+      ocigate_json_t *j = oj_at (mounts, i);
+      ocigate_mount_t m;
+      ocigate_mount_parse (j, &m);
+      if (!m.bind || m.source == NULL)
+        continue;
+      cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
+      if (bind_source (e, m.source, &phys, &n, &why) < 0)
+        return ocigate_make_error (err, 0, "bind source %s cannot be judged: %s", m.source, why);
+      if (strcmp (phys, m.source) != 0)
+        oj_set (e->doc, j, "source", oj_new_string (e->doc, phys));
     }
   return 0;
 }
@@ -189,25 +424,16 @@ standard_kernel_mount (const char *dest, const char *type)
          || (strcmp (dest, "/dev/mqueue") == 0 && strcmp (type, "mqueue") == 0);
 }
 
-static bool
-opt (const ocigate_json_t *m, const char *o)
-{
-  const ocigate_json_t *opts = oj_get (m, "options");
-  for (size_t i = 0; i < oj_len (opts); i++)
-    if (oj_str_eq (oj_at (opts, i), o))
-      return true;
-  return false;
-}
-
 int
 check_kernel_mounts (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
-      const ocigate_json_t *m = oj_at (mounts, i);
-      const char *type = oj_str (oj_get (m, "type"));
-      const char *d = oj_str (oj_get (m, "destination"));
+      ocigate_mount_t m;
+      ocigate_mount_parse (oj_at (mounts, i), &m);
+      const char *type = m.type;
+      const char *d = m.destination;
       /* runc joins a relative destination to the rootfs: "sys/kernel" is
        * /sys/kernel. */
       cleanup_free char *abs = d[0] == '/' ? xstrdup (d) : xasprintf ("/%s", d);
@@ -219,8 +445,12 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
         finding (e, p, "mount over %s hides or exposes kernel state", dest);
       else if (type && strcmp (type, "proc") == 0 && strcmp (dest, "/proc") != 0)
         finding (e, p, "proc mounted at %s instead of /proc", dest);
-      if (type && strcmp (type, "sysfs") == 0 && !opt (m, "ro"))
-        finding (e, p, "sysfs at %s is mounted read-write", dest);
+      /* Options apply in order (["ro","rw"] is read-write), and runc
+       * applies the recursive forms (rro) to bind mounts only. */
+      if (!m.bind && type && ocigate_mount_readonly (&m) == false
+          && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
+              || strcmp (type, "cgroup2") == 0))
+        finding (e, p, "%s at %s is mounted read-write", type, dest);
     }
   return 0;
 }
@@ -231,8 +461,9 @@ check_mount_propagation (struct eval *e, ocigate_error_t *err)
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
-      const ocigate_json_t *m = oj_at (mounts, i);
-      if (!ocigate_mount_is_bind (m) || !(opt (m, "shared") || opt (m, "rshared")))
+      ocigate_mount_t m;
+      ocigate_mount_parse (oj_at (mounts, i), &m);
+      if (!m.bind || !ocigate_mount_shared (&m))
         continue;
       cleanup_free char *p = ptrf ("/mounts/%zu/options", i);
       finding (e, p, "bind mount with shared propagation lets the container mount on the host");
@@ -244,14 +475,65 @@ check_mount_propagation (struct eval *e, ocigate_error_t *err)
 }
 
 /* Engine state trees hold the engines' own rootfs directories (containerd's
- * task bundles, Docker's overlay dirs): a root inside them is normal, a
- * root that is one of them, or above one, is not. */
+ * task bundles, Docker's and podman's overlay dirs): a root inside them is
+ * normal, a root that is one of them, or above one, is not. */
 static bool
 engine_state_dir (const char *s)
 {
   return strcmp (s, "/var/lib/containerd") == 0 || strcmp (s, "/run/containerd") == 0
          || strcmp (s, "/var/lib/docker") == 0 || strcmp (s, "/run/crio") == 0
-         || strcmp (s, "/run/podman") == 0;
+         || strcmp (s, "/run/podman") == 0 || strcmp (s, "/var/lib/containers") == 0
+         || strcmp (s, "/run/containers") == 0;
+}
+
+/* Where root.path leads.  runc 1.1.5 joins a relative root.path to its
+ * working directory -- the bundle's physical path, from getcwd -- with
+ * filepath.Join (".." removed lexically there), and insists the result
+ * has no symlink; an absolute one reaches the kernel as written. */
+static int
+root_dir (struct eval *e, const char *path, char **ret, char **ret_why)
+{
+  bool host = e->opts->host_checks;
+  *ret = *ret_why = NULL;
+  cleanup_free char *joined = NULL;
+  if (path[0] == '/')
+    {
+      if (!host && ocigate_path_has_dotdot (path))
+        {
+          *ret_why = xstrdup ("it has a \"..\" component, which the kernel applies after "
+                              "following symlinks: only the host can tell where it leads");
+          return -1;
+        }
+      joined = xstrdup (path);
+    }
+  else
+    {
+      /* The bundle's physical place is known only on the host. */
+      if (!host && ocigate_path_has_dotdot (path))
+        {
+          *ret_why = xstrdup ("it climbs out of the bundle with \"..\", from the bundle's "
+                              "physical place, which only the host can tell");
+          return -1;
+        }
+      cleanup_free char *b = bundle_dir (e, host);
+      if (b == NULL)
+        {
+          *ret_why = xasprintf ("cannot get the working directory: %s", strerror (errno));
+          return -1;
+        }
+      cleanup_free char *t = xasprintf ("%s/%s", b, path);
+      joined = ocigate_path_clean (t);
+    }
+  if (!host)
+    {
+      *ret = var_run_to_run (ocigate_path_lexical (joined));
+      return 0;
+    }
+  cleanup_free char *phys = NULL;
+  if (ocigate_path_walk (joined, false, &phys, ret_why) < 0)
+    return -1;
+  *ret = var_run_to_run (steal_pointer (&phys));
+  return 0;
 }
 
 int
@@ -260,19 +542,12 @@ check_root_path (struct eval *e, ocigate_error_t *err)
   const char *path = oj_str (oj_path (e->root, "root/path"));
   if (path == NULL)
     return 0;
-  const char *bundle = e->opts->bundle ? e->opts->bundle : ".";
-  cleanup_free char *abs = path[0] == '/' ? xstrdup (path) : xasprintf ("%s/%s", bundle, path);
-  if (abs[0] != '/')
+  cleanup_free char *n = NULL, *why = NULL;
+  if (root_dir (e, path, &n, &why) < 0)
     {
-      /* A relative bundle: make it absolute so ".." cannot escape lexically. */
-      char cwd[PATH_MAX];
-      if (getcwd (cwd, sizeof (cwd)) == NULL)
-        return ocigate_make_error (err, errno, "cannot get the working directory");
-      char *t = xasprintf ("%s/%s", cwd, abs);
-      free (abs);
-      abs = t;
+      finding (e, "/root/path", "root filesystem %s cannot be judged: %s", path, why);
+      return 0;
     }
-  cleanup_free char *n = ocigate_host_path (abs, e->opts->host_checks);
   const char *hit = NULL;
   for (size_t i = 0; hit == NULL && i < ARRAY_SIZE (sensitive); i++)
     {

@@ -87,6 +87,7 @@ typedef struct ocigate_policy_s
   ocigate_strlist_t caps_allowed;
   uint32_t rewrite_uid, rewrite_gid;
   ocigate_strlist_t mounts_deny, mounts_allow;
+  ocigate_strlist_t mounts_allowed_types; /* filesystem types host-mounts lets through */
   ocigate_strlist_t hooks_allowed;
   ocigate_strlist_t sysctls_allowed;   /* added to the Kubernetes safe set */
   char *seccomp_profile_path;          /* NULL: embedded */

@@ -593,22 +593,20 @@ START_TEST (test_host_mounts)
     "/run/crio/crio.sock",
     "/run/podman/podman.sock",
     "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes",
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (rejected); i++)
-    ck_assert_msg (mount_rejected (NULL, "bind", rejected[i], NULL, false), "%s", rejected[i]);
-
-  static const char *const allowed[] = {
+    /* engine-managed directories of no pod or container this config names
+     * (test-mounts.c has this pod's own) */
     "/var/lib/kubelet/pods/uid/volumes/x",
     "/var/lib/kubelet/pods/6f1c/etc-hosts",
     "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/ID/shm",
     "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/ID/resolv.conf",
     "/var/lib/docker/containers/ID/hostname",
-    "/tmp/data",
-    "/home/user/src",
-    "/srv/www",
-    "/etcetera",
-    "/var/lib/kubeletx",
-    "/var/lib/containers/storage/volumes/v/_data",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (rejected); i++)
+    ck_assert_msg (mount_rejected (NULL, "bind", rejected[i], NULL, false), "%s", rejected[i]);
+
+  static const char *const allowed[] = {
+    "/tmp/data", "/home/user/src",    "/srv/www",
+    "/etcetera", "/var/lib/kubeletx", "/var/lib/containers/storage/volumes/v/_data",
   };
   for (size_t i = 0; i < ARRAY_SIZE (allowed); i++)
     ck_assert_msg (!mount_rejected (NULL, "bind", allowed[i], NULL, false), "%s", allowed[i]);
@@ -1815,6 +1813,8 @@ START_TEST (test_root_path)
     { "../../..", "/run/containerd/io.containerd.runtime.v2.task/k8s.io/ID" },
     { "/var/lib/containerd", NULL },
     { "/run/containerd", NULL },
+    /* without the host, ".." from the bundle cannot be judged */
+    { "../x/rootfs", "/tmp/b/bundle" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     ck_assert_msg (root_rejected (bad[i][0], bad[i][1] ? bad[i][1] : "/tmp/bundle"), "%s",
@@ -1826,7 +1826,6 @@ START_TEST (test_root_path)
     { "/run/containerd/io.containerd.runtime.v2.task/k8s.io/ID/rootfs", "/tmp/bundle" },
     { "/var/lib/docker/overlay2/x/merged", "/tmp/bundle" },
     { "/home/user/.local/share/containers/storage/overlay/x/merged", "/tmp/bundle" },
-    { "../x/rootfs", "/tmp/b/bundle" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (good); i++)
     ck_assert_msg (!root_rejected (good[i][0], good[i][1]), "%s", good[i][0]);
