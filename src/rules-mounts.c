@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -330,6 +331,48 @@ bind_source (struct eval *e, const char *src, char **ret_physical, char **ret_ju
   return 0;
 }
 
+/* Is anything mounted strictly below path (physical) on this host?  An
+ * rbind brings such mounts along, and "ro" reaches only the top one. */
+static bool
+has_submounts (const char *path)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return true; /* cannot tell: assume so */
+  char *line = NULL;
+  size_t cap = 0;
+  bool found = false;
+  while (!found && getline (&line, &cap, f) >= 0)
+    {
+      /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." with \ooo escapes */
+      char *p = line;
+      for (int field = 0; field < 4 && p; field++)
+        p = (p = strchr (p, ' ')) ? p + 1 : NULL;
+      if (p == NULL)
+        continue;
+      char *end = strchr (p, ' ');
+      if (end)
+        *end = '\0';
+      char *o = p;
+      for (char *i = p; *i; i++)
+        {
+          if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0'
+              && i[3] <= '7')
+            {
+              *o++ = (char)(((i[1] - '0') << 6) | ((i[2] - '0') << 3) | (i[3] - '0'));
+              i += 3;
+            }
+          else
+            *o++ = *i;
+        }
+      *o = '\0';
+      found = strictly_below (p, path);
+    }
+  free (line);
+  fclose (f);
+  return found;
+}
+
 static bool
 type_allowed (const ocigate_policy_t *pol, const char *type)
 {
@@ -369,7 +412,10 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
                           m.source, why);
           continue;
         }
-      bool ro = ocigate_mount_readonly_all (&m);
+      /* Read-only with every mount below it; on the host, an rbind of a
+       * tree with no mount inside is read-only as a whole. */
+      bool ro = ocigate_mount_readonly_all (&m)
+                || (phys && ocigate_mount_readonly (&m) && !has_submounts (phys));
       const char *s = sensitive_hit (e->pol, &own, n, ro);
       if (s != NULL)
         {
