@@ -356,8 +356,8 @@ has_submounts (const char *path)
       char *o = p;
       for (char *i = p; *i; i++)
         {
-          if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0'
-              && i[3] <= '7')
+          if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7'
+              && i[3] >= '0' && i[3] <= '7')
             {
               *o++ = (char)(((i[1] - '0') << 6) | ((i[2] - '0') << 3) | (i[3] - '0'));
               i += 3;
@@ -379,6 +379,50 @@ type_allowed (const ocigate_policy_t *pol, const char *type)
   return type && ocigate_strlist_contains (&pol->mounts_allowed_types, type);
 }
 
+/* An overlay or aufs the policy lets through still must not layer a
+ * sensitive host directory: judge each directory its options name as a
+ * bind source (lowerdir=A:B, upperdir=, workdir=, br=A=rw:B=ro). */
+static void
+layer_dirs (struct eval *e, const struct own *own, const ocigate_json_t *j, size_t i)
+{
+  static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=", "br=", "dirs=" };
+  const ocigate_json_t *opts = oj_get (j, "options");
+  for (size_t k = 0; k < oj_len (opts); k++)
+    {
+      const char *w = oj_str (oj_at (opts, k));
+      if (w == NULL || !ocigate_mount_word_is_data (w))
+        continue;
+      /* runc joins the data words with ",": one word may hold several */
+      cleanup_free char *copy = xstrdup (w);
+      char *save = NULL;
+      for (char *opt = strtok_r (copy, ",", &save); opt; opt = strtok_r (NULL, ",", &save))
+        for (size_t q = 0; q < ARRAY_SIZE (keys); q++)
+          {
+            if (strncmp (opt, keys[q], strlen (keys[q])) != 0)
+              continue;
+            char *save2 = NULL;
+            for (char *dir = strtok_r (opt + strlen (keys[q]), ":", &save2); dir;
+                 dir = strtok_r (NULL, ":", &save2))
+              {
+                /* aufs branches carry "=rw"/"=ro" */
+                char *eq = strcmp (keys[q], "br=") == 0 || strcmp (keys[q], "dirs=") == 0
+                               ? strchr (dir, '=')
+                               : NULL;
+                if (eq)
+                  *eq = '\0';
+                cleanup_free char *p = ptrf ("/mounts/%zu/options/%zu", i, k);
+                cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
+                if (bind_source (e, dir, &phys, &n, &why) < 0)
+                  finding_action (e, OCIGATE_ACTION_REJECT, p,
+                                  "layer directory %s cannot be judged: %s", dir, why);
+                else if (sensitive_hit (e->pol, own, n, false))
+                  finding_action (e, OCIGATE_ACTION_REJECT, p,
+                                  "%s layers host path %s into the container", keys[q], n);
+              }
+          }
+    }
+}
+
 int
 check_host_mounts (struct eval *e, ocigate_error_t *err)
 {
@@ -394,8 +438,13 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
           /* Not a bind and not a pseudo filesystem: host storage (a block
            * device, an overlay of host directories, a network share).
            * The device cgroup applies only after runc has mounted it. */
-          if (ocigate_mount_pseudo_type (m.type) || type_allowed (e->pol, m.type))
+          if (ocigate_mount_pseudo_type (m.type))
             continue;
+          if (type_allowed (e->pol, m.type))
+            {
+              layer_dirs (e, &own, oj_at (mounts, i), i);
+              continue;
+            }
           cleanup_free char *p = ptrf ("/mounts/%zu/type", i);
           finding_action (e, OCIGATE_ACTION_REJECT, p,
                           "mount of a \"%s\" filesystem from \"%s\" exposes host storage",

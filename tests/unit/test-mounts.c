@@ -199,6 +199,24 @@ START_TEST (test_host_storage_types)
   ck_assert (!rejected_ex (pol, "nfs", "10.0.0.1:/export", "[]", &lexical, NULL, "type"));
   ck_assert (rejected_ex (pol, "ext4", "/dev/vda", "[]", &lexical, NULL, "type"));
   ocigate_policy_free (pol);
+
+  /* an allowed overlay or aufs still must not layer a sensitive directory */
+  pol = tu_policy ("{\"mounts\":{\"allowed_types\":[\"overlay\",\"aufs\"]}}");
+  ck_assert (!rejected_ex (pol, "overlay", "overlay",
+                           "[\"lowerdir=/srv/l1:/srv/l2\",\"upperdir=/srv/u\",\"workdir=/srv/w\"]",
+                           &lexical, NULL, "type"));
+  ck_assert (rejected_ex (pol, "overlay", "overlay",
+                          "[\"lowerdir=/srv/l1:/etc\",\"upperdir=/srv/u\",\"workdir=/srv/w\"]",
+                          &lexical, NULL, "options/0"));
+  ck_assert (rejected_ex (pol, "overlay", "overlay", "[\"ro\",\"lowerdir=/srv/l,upperdir=/root\"]",
+                          &lexical, NULL, "options/1"));
+  ck_assert (rejected_ex (pol, "overlay", "overlay", "[\"lowerdir=/srv/../etc\"]", &lexical, NULL,
+                          "options/0"));
+  ck_assert (rejected_ex (pol, "aufs", "none", "[\"br=/srv/rw=rw:/var/lib/kubelet=ro\"]", &lexical,
+                          NULL, "options/0"));
+  ck_assert (!rejected_ex (pol, "aufs", "none", "[\"br=/srv/rw=rw:/srv/ro=ro\"]", &lexical, NULL,
+                           "options/0"));
+  ocigate_policy_free (pol);
 }
 END_TEST
 
