@@ -227,6 +227,15 @@ podman_volume (const char *path)
   return s && s > name && strncmp (s, "/_data", 6) == 0 && (s[6] == '\0' || s[6] == '/');
 }
 
+static bool
+public_path (const char *path)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (public_ro); i++)
+    if (strictly_below (path, public_ro[i]))
+      return true;
+  return false;
+}
+
 static const char *
 sensitive_hit (const ocigate_policy_t *pol, const struct own *own, const char *path,
                bool public_read)
@@ -235,10 +244,8 @@ sensitive_hit (const ocigate_policy_t *pol, const struct own *own, const char *p
   for (size_t i = 0; i < pol->mounts_deny.n; i++)
     if (hits (path, pol->mounts_deny.v[i]))
       return pol->mounts_deny.v[i];
-  if (public_read)
-    for (size_t i = 0; i < ARRAY_SIZE (public_ro); i++)
-      if (strictly_below (path, public_ro[i]))
-        return NULL;
+  if (public_read && public_path (path))
+    return NULL;
   for (size_t i = 0; own && i < own->n; i++)
     if (ocigate_path_has_prefix (path, own->v[i]))
       return NULL;
@@ -463,8 +470,9 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
         }
       /* Read-only with every mount below it; on the host, an rbind of a
        * tree with no mount inside is read-only as a whole. */
-      bool ro = ocigate_mount_readonly_all (&m)
-                || (phys && ocigate_mount_readonly (&m) && !has_submounts (phys));
+      bool ro
+          = ocigate_mount_readonly_all (&m)
+            || (phys && ocigate_mount_readonly (&m) && public_path (n) && !has_submounts (phys));
       const char *s = sensitive_hit (e->pol, &own, n, ro);
       if (s != NULL)
         {

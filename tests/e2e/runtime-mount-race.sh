@@ -8,9 +8,10 @@
 # Plain runc, for comparison, is raced a few times and how often it lost is
 # printed (not asserted: a race).  Near miss: a symlink in a directory only
 # root can write is pinned to where it leads and the container starts.
-# Also: an overlay whose lowerdir is host /etc is refused by the gate (plain
-# runc shows the host's files), and sysfs ["ro","rw"] is refused while
-# ["rw","ro"] runs with a read-only /sys.
+# Also: a bind of /var/run/../var/run/.. (host "/" once /var/run -> /run is
+# followed) and an overlay whose lowerdir is host /etc are refused by the
+# gate (plain runc shows host files through both), and sysfs ["ro","rw"] is
+# refused while ["rw","ro"] runs with a read-only /sys.
 . "$(dirname "$0")/lib/runc.sh"
 rt_setup
 : "${TRIES:=1000}"
@@ -104,6 +105,19 @@ jq -e --arg t "$T/closed/harmless" '.mounts[-1].source == $t
 	and (.annotations["ocigate.rewrites"] | test("host-mounts"))' "$T/b/config.json" >/dev/null ||
 	fail "source not pinned: $(jq -c '.mounts[-1]' "$T/b/config.json")"
 "$RUNC" --root "$ROOT" delete --force pinned >/dev/null 2>&1 || true
+
+# ".." after a symlink: /var/run -> /run, so the kernel reaches host "/"
+# where a lexical reading sees /var/var.  Plain runc shows host "/".
+if [ -L /var/run ]; then
+	jq '.mounts[-1].source = "/var/run/../var/run/.."' "$T/config.race" >"$T/b/config.json"
+	out=$(cd "$T/b" && "$RUNC" --root "$ROOT" run plain-dotdot </dev/null 2>&1) || true
+	"$RUNC" --root "$ROOT" delete --force plain-dotdot >/dev/null 2>&1 || true
+	[ "$out" = HOST ] || rt_log "note: plain runc with /var/run/../var/run/.. printed: $out"
+	rc=0
+	gate run --bundle "$T/b" dotdot </dev/null >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 1 ] && grep -q 'host-mounts: bind mount of host path / at /mounts/' "$T/err" ||
+		fail "/var/run/../var/run/..: exit $rc, $(cat "$T/out") $(cat "$T/err")"
+fi
 
 # An overlay of host directories is host storage: refused.  Plain runc
 # shows the host's /etc through it.
