@@ -42,6 +42,7 @@ while True:
             pass
 ' "$T/open" &
 racer=$!
+# shellcheck disable=SC2154 # rc_ is set inside the trap
 trap 'rc_=$?; kill $racer 2>/dev/null || true; wait $racer 2>/dev/null || true; (exit $rc_); _rt_cleanup' EXIT
 
 seen=
@@ -115,8 +116,9 @@ if [ -L /var/run ]; then
 	[ "$out" = HOST ] || rt_log "note: plain runc with /var/run/../var/run/.. printed: $out"
 	rc=0
 	gate run --bundle "$T/b" dotdot </dev/null >"$T/out" 2>"$T/err" || rc=$?
-	[ "$rc" = 1 ] && grep -q 'host-mounts: bind mount of host path / at /mounts/' "$T/err" ||
+	if [ "$rc" != 1 ] || ! grep -q 'host-mounts: bind mount of host path / at /mounts/' "$T/err"; then
 		fail "/var/run/../var/run/..: exit $rc, $(cat "$T/out") $(cat "$T/err")"
+	fi
 fi
 
 # An overlay of host directories is host storage: refused.  Plain runc
@@ -140,8 +142,9 @@ jq '(.mounts[] | select(.type == "sysfs") | .options) |= . + ["ro","rw"]' "$T/s/
 	mv "$T/c" "$T/s/config.json"
 rc=0
 gate run --bundle "$T/s" sysrw </dev/null >"$T/out" 2>"$T/err" || rc=$?
-[ "$rc" = 1 ] && grep -q 'kernel-mounts: sysfs at /sys is mounted read-write' "$T/err" ||
+if [ "$rc" != 1 ] || ! grep -q 'kernel-mounts: sysfs at /sys is mounted read-write' "$T/err"; then
 	fail "sysfs [ro,rw]: exit $rc, $(cat "$T/err")"
+fi
 jq '(.mounts[] | select(.type == "sysfs") | .options) |= (map(select(. != "ro" and . != "rw")) + ["rw","ro"])' \
 	"$T/s/config.json" >"$T/c" && mv "$T/c" "$T/s/config.json"
 out=$(gate run --bundle "$T/s" sysro </dev/null 2>"$T/err") || fail "sysfs [rw,ro]: $(cat "$T/err")"
