@@ -52,6 +52,7 @@ prun() {
 }
 
 # ---- podman --init ----------------------------------------------------------------
+out=
 if prun out --init --user 1000 --rootfs "$R" sh -c 'tr "\0" " " </proc/1/cmdline; echo; id -u'; then
 	ok "podman --init --user 1000 starts"
 	check_contains "podman --init: PID 1 is the bound catatonit" "$out" "/run/podman-init"
