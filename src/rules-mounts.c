@@ -188,8 +188,8 @@ own_dirs (struct eval *e, struct own *o)
         }
     }
   /* The container's own directory, from where its bundle is: podman and
-   * CRI-O keep it at .../overlay-containers/ID/userdata, Docker's shim at
-   * .../moby/ID. */
+   * CRI-O keep it at .../overlay-containers/ID/userdata, containerd's shim
+   * (CRI, Docker) at .../io.containerd.runtime.v2.task/NS/ID. */
   if (e->opts->bundle == NULL)
     return;
   char buf[PATH_MAX];
@@ -211,7 +211,12 @@ own_dirs (struct eval *e, struct own *o)
         }
     }
   else if (id_component (slash + 1))
-    own_add (o, xasprintf ("/var/lib/docker/containers/%s", slash + 1));
+    {
+      own_add (o, xasprintf ("/var/lib/docker/containers/%s", slash + 1));
+      /* containerd's CRI keeps image-declared volumes there */
+      own_add (
+          o, xasprintf ("/var/lib/containerd/io.containerd.grpc.v1.cri/containers/%s", slash + 1));
+    }
 }
 
 /* A podman named volume: data the user shares on purpose, not engine

@@ -374,6 +374,14 @@ START_TEST (test_own_dirs_crio_podman_docker)
                            "source"));
   ck_assert (rejected_ex (NULL, "bind", "/var/lib/docker/containers/DEF/hostname", NULL, &o, NULL,
                           "source"));
+  /* containerd's CRI: an image-declared volume of this container only */
+  o.bundle = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/ABC";
+  ck_assert (!rejected_ex (
+      NULL, "bind", "/var/lib/containerd/io.containerd.grpc.v1.cri/containers/ABC/volumes/v1", NULL,
+      &o, NULL, "source"));
+  ck_assert (rejected_ex (NULL, "bind",
+                          "/var/lib/containerd/io.containerd.grpc.v1.cri/containers/DEF/volumes/v1",
+                          NULL, &o, NULL, "source"));
 }
 END_TEST
 
