@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine-internal.h"
+#include "spec-internal.h"
 
 #define A_OFF OCIGATE_ACTION_OFF
 #define A_WARN OCIGATE_ACTION_WARN
@@ -388,24 +389,27 @@ pointer_of (const char *prefix, const struct seg *segs, size_t n)
   return strbuf_steal (&b);
 }
 
-/* The flat tables above compiled once into a tree, so one walk over the
- * document checks every field (each document node is visited once per
- * schema node that names it). */
+/* The flat tables above compiled once into a tree (the process fields
+ * grafted under the config's "process" too).  The walk follows it in
+ * step with the spec's object table (spec-internal.h), so one pass over
+ * the document types the fields rules read and checks every key of every
+ * object the spec defines. */
 struct snode
 {
   const char *key;       /* "*": every array element or object member */
   const struct field *f; /* type check here, or NULL */
   struct snode *child, *next;
+  struct snode *star; /* the "*" child, if any */
 };
 
-static struct snode *
-schema_compile (const struct field *fields, size_t n)
+static void
+schema_add (struct snode *root, const char *prefix, const struct field *fields, size_t n)
 {
-  struct snode *root = xzalloc (sizeof (*root));
   for (size_t i = 0; i < n; i++)
     {
       struct snode *cur = root;
-      const char *p = fields[i].path;
+      cleanup_free char *path = xasprintf ("%s%s", prefix, fields[i].path);
+      const char *p = path;
       while (*p)
         {
           size_t l = strcspn (p, "/");
@@ -421,13 +425,14 @@ schema_compile (const struct field *fields, size_t n)
                 last->next = c;
               else
                 cur->child = c;
+              if (strcmp (c->key, "*") == 0)
+                cur->star = c;
             }
           cur = c;
           p += l + (p[l] == '/');
         }
       cur->f = &fields[i];
     }
-  return root;
 }
 
 static struct snode *config_schema, *process_schema;
@@ -436,70 +441,149 @@ static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
 static void
 schema_init (void)
 {
-  config_schema = schema_compile (config_fields, ARRAY_SIZE (config_fields));
-  process_schema = schema_compile (process_fields, ARRAY_SIZE (process_fields));
+  config_schema = xzalloc (sizeof (*config_schema));
+  schema_add (config_schema, "", config_fields, ARRAY_SIZE (config_fields));
+  schema_add (config_schema, "process/", process_fields, ARRAY_SIZE (process_fields));
+  process_schema = xzalloc (sizeof (*process_schema));
+  schema_add (process_schema, "", process_fields, ARRAY_SIZE (process_fields));
 }
+
+static const struct snode *
+snode_child (const struct snode *s, const ocigate_json_member_t *m)
+{
+  for (const struct snode *c = s->child; c; c = c->next)
+    if (c != s->star && strlen (c->key) == m->klen && memcmp (c->key, m->key, m->klen) == 0)
+      return c;
+  return s->star;
+}
+
+/* Where a node stands in the spec: an object of type obj (SPEC_STRUCT), a
+ * list of them (SPEC_ARRAY), a map to them (SPEC_MAP); obj -1: nowhere
+ * the spec defines. */
+struct spec_at
+{
+  short obj;
+  unsigned char kind;
+};
+static const struct spec_at spec_none = { -1, SPEC_SCALAR };
 
 struct field_walk
 {
   ocigate_doc_t *doc;
-  const char *name, *prefix;
+  const char *name;
   struct seg segs[16];
   size_t depth;
 };
 
 static int
-walk_error (struct field_walk *w, const ocigate_json_t *at, const char *fmt, const char *want,
-            ocigate_error_t *err)
+walk_error_at (struct field_walk *w, size_t offset, const char *msg, ocigate_error_t *err)
 {
   unsigned line, col;
-  cleanup_free char *ptr = pointer_of (w->prefix, w->segs, w->depth);
+  cleanup_free char *ptr = pointer_of ("", w->segs, w->depth);
+  ocigate_doc_position (w->doc, offset, &line, &col);
+  return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: %s", w->name, line, col, ptr,
+                             msg);
+}
+
+static int
+walk_error (struct field_walk *w, const ocigate_json_t *at, const char *want, ocigate_error_t *err)
+{
+  unsigned line, col;
+  cleanup_free char *ptr = pointer_of ("", w->segs, w->depth);
   ocigate_doc_position (w->doc, at->offset, &line, &col);
-  if (want == NULL)
-    return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s: %s", w->name, line, col, ptr,
-                               fmt);
   return ocigate_make_error (
       err, 0, "`%s`: line %u, column %u: %s: expected %s, got %s%s%.*s", w->name, line, col, ptr,
       want, oj_type_name (at->type), at->type == OJ_NUMBER ? " " : "",
       at->type == OJ_NUMBER ? (int)at->u.str.len : 0, at->type == OJ_NUMBER ? at->u.str.s : "");
 }
 
+static int walk_schema (struct field_walk *w, const struct snode *s, struct spec_at at,
+                        const ocigate_json_t *node, ocigate_error_t *err);
+
 static int
-walk_schema (struct field_walk *w, const struct snode *s, const ocigate_json_t *node,
-             ocigate_error_t *err)
+walk_members (struct field_walk *w, const struct snode *s, struct spec_at at,
+              const ocigate_json_t *node, ocigate_error_t *err)
 {
-  const char *want;
-  if (s->f && !type_ok (node, s->f->type, &want))
-    return walk_error (w, node, NULL, want, err);
-  if (s->child == NULL || w->depth >= ARRAY_SIZE (w->segs))
+  size_t d = w->depth;
+  for (size_t i = 0; i < node->u.obj.n; i++)
+    {
+      const ocigate_json_member_t *m = &node->u.obj.m[i];
+      struct spec_at cat = spec_none;
+      if (at.kind == SPEC_STRUCT)
+        {
+          bool exact;
+          const struct ocigate_spec_field *f = ocigate_spec_bind (at.obj, m->key, m->klen, &exact);
+          if (f && !exact)
+            {
+              /* runc would take this key for the field: a reader of the
+               * exact name only would judge another value than runc runs
+               * (e.g. "User": {"uid": 0} after a vetted "user"). */
+              cleanup_free char *msg
+                  = xasprintf ("key binds to \"%s\" as runc decodes it; spell it exactly", f->name);
+              w->segs[d] = (struct seg){ m->key, 0 };
+              w->depth = d + 1;
+              return walk_error_at (w, m->koffset, msg, err);
+            }
+          if (f && f->child >= 0)
+            cat = (struct spec_at){ f->child, f->kind };
+        }
+      else if (at.kind == SPEC_MAP)
+        cat = (struct spec_at){ at.obj, SPEC_STRUCT };
+      const struct snode *c = s ? snode_child (s, m) : NULL;
+      if (c == NULL && cat.obj < 0)
+        continue;
+      w->segs[d] = (struct seg){ m->key, 0 };
+      w->depth = d + 1;
+      if (walk_schema (w, c, cat, m->val, err) < 0)
+        return -1;
+      w->depth = d;
+    }
+  if (s == NULL)
     return 0;
   for (const struct snode *c = s->child; c; c = c->next)
+    if (c->f && c->f->required && c != s->star && oj_get (node, c->key) == NULL)
+      {
+        w->segs[d] = (struct seg){ c->key, 0 };
+        w->depth = d + 1;
+        return walk_error_at (w, node->offset, "required field missing", err);
+      }
+  return 0;
+}
+
+static int
+walk_schema (struct field_walk *w, const struct snode *s, struct spec_at at,
+             const ocigate_json_t *node, ocigate_error_t *err)
+{
+  const char *want;
+  if (s && s->f && !type_ok (node, s->f->type, &want))
+    return walk_error (w, node, want, err);
+  /* The spec's objects nest a few levels only; the deepest typed field
+   * is seven. */
+  if (w->depth >= ARRAY_SIZE (w->segs))
+    return 0;
+  if (at.obj >= 0 && at.kind == SPEC_SCALAR)
+    at = spec_none;
+  if (node->type == OJ_OBJECT)
     {
-      size_t d = w->depth++;
-      if (c->key[0] == '*')
+      if (at.kind == SPEC_ARRAY)
+        at = spec_none;
+      if ((s == NULL || s->child == NULL) && at.obj < 0)
+        return 0;
+      return walk_members (w, s, at, node, err);
+    }
+  if (node->type == OJ_ARRAY)
+    {
+      const struct snode *c = s ? s->star : NULL;
+      struct spec_at cat
+          = at.kind == SPEC_ARRAY ? (struct spec_at){ at.obj, SPEC_STRUCT } : spec_none;
+      size_t d = w->depth;
+      if (c == NULL && cat.obj < 0)
+        return 0;
+      for (size_t i = 0; i < node->u.arr.n; i++)
         {
-          if (node->type == OJ_ARRAY)
-            for (size_t i = 0; i < node->u.arr.n; i++)
-              {
-                w->segs[d] = (struct seg){ NULL, i };
-                if (walk_schema (w, c, node->u.arr.v[i], err) < 0)
-                  return -1;
-              }
-          else if (node->type == OJ_OBJECT)
-            for (size_t i = 0; i < node->u.obj.n; i++)
-              {
-                w->segs[d] = (struct seg){ node->u.obj.m[i].key, 0 };
-                if (walk_schema (w, c, node->u.obj.m[i].val, err) < 0)
-                  return -1;
-              }
-        }
-      else if (node->type == OJ_OBJECT)
-        {
-          const ocigate_json_t *v = oj_get (node, c->key);
-          w->segs[d] = (struct seg){ c->key, 0 };
-          if (v == NULL && c->f && c->f->required)
-            return walk_error (w, node, "required field missing", NULL, err);
-          if (v && walk_schema (w, c, v, err) < 0)
+          w->segs[d] = (struct seg){ NULL, i };
+          w->depth = d + 1;
+          if (walk_schema (w, c, cat, node->u.arr.v[i], err) < 0)
             return -1;
         }
       w->depth = d;
@@ -508,11 +592,11 @@ walk_schema (struct field_walk *w, const struct snode *s, const ocigate_json_t *
 }
 
 static int
-check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node, const char *prefix,
-              const struct snode *schema, ocigate_error_t *err)
+check_fields (ocigate_doc_t *doc, const char *name, const ocigate_json_t *node,
+              const struct snode *schema, int spec_obj, ocigate_error_t *err)
 {
-  struct field_walk w = { .doc = doc, .name = name, .prefix = prefix };
-  return walk_schema (&w, schema, node, err);
+  struct field_walk w = { .doc = doc, .name = name };
+  return walk_schema (&w, schema, (struct spec_at){ (short)spec_obj, SPEC_STRUCT }, node, err);
 }
 
 static ocigate_doc_t *
@@ -546,12 +630,8 @@ ocigate_config_parse (const char *buf, size_t len, const ocigate_policy_t *pol, 
   ocigate_doc_t *doc = parse_object (buf, len, pol, name, err);
   if (doc == NULL)
     return NULL;
-  ocigate_json_t *root = ocigate_doc_root (doc);
-  ocigate_json_t *proc = oj_get (root, "process");
   pthread_once (&schema_once, schema_init);
-  if (check_fields (doc, name, root, "", config_schema, err) < 0
-      || (proc && proc->type == OJ_OBJECT
-          && check_fields (doc, name, proc, "/process", process_schema, err) < 0))
+  if (check_fields (doc, name, ocigate_doc_root (doc), config_schema, OCIGATE_SPEC_CONFIG, err) < 0)
     {
       ocigate_doc_free (doc);
       return NULL;
@@ -567,7 +647,8 @@ ocigate_process_parse (const char *buf, size_t len, const ocigate_policy_t *pol,
   if (doc == NULL)
     return NULL;
   pthread_once (&schema_once, schema_init);
-  if (check_fields (doc, name, ocigate_doc_root (doc), "", process_schema, err) < 0)
+  if (check_fields (doc, name, ocigate_doc_root (doc), process_schema, OCIGATE_SPEC_PROCESS, err)
+      < 0)
     {
       ocigate_doc_free (doc);
       return NULL;

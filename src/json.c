@@ -185,7 +185,7 @@ oj_new_bool (ocigate_doc_t *doc, bool v)
 }
 
 static void
-obj_push (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, size_t klen,
+obj_push (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, size_t klen, size_t koffset,
           ocigate_json_t *val)
 {
   if (obj->u.obj.n == obj->u.obj.cap)
@@ -199,6 +199,7 @@ obj_push (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, size_t klen,
     }
   obj->u.obj.m[obj->u.obj.n].key = key;
   obj->u.obj.m[obj->u.obj.n].klen = klen;
+  obj->u.obj.m[obj->u.obj.n].koffset = koffset;
   obj->u.obj.m[obj->u.obj.n].val = val;
   obj->u.obj.n++;
 }
@@ -348,7 +349,7 @@ oj_set (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, ocigate_json_t
       return;
     }
   size_t kl = strlen (key);
-  obj_push (doc, obj, oj_arena_strdup (doc, key, kl), kl, val);
+  obj_push (doc, obj, oj_arena_strdup (doc, key, kl), kl, 0, val);
 }
 
 static ocigate_json_t *
@@ -401,7 +402,8 @@ oj_copy (ocigate_doc_t *doc, const ocigate_json_t *src)
     case OJ_OBJECT:
       for (size_t i = 0; i < src->u.obj.n; i++)
         obj_push (doc, n, oj_arena_strdup (doc, src->u.obj.m[i].key, src->u.obj.m[i].klen),
-                  src->u.obj.m[i].klen, oj_copy (doc, src->u.obj.m[i].val));
+                  src->u.obj.m[i].klen, src->u.obj.m[i].koffset,
+                  oj_copy (doc, src->u.obj.m[i].val));
       break;
     case OJ_ARRAY:
       for (size_t i = 0; i < src->u.arr.n; i++)
@@ -484,24 +486,31 @@ fail (struct parse_ctx *c, size_t offset, char *msg)
 /* Where the value that just ended began.  yajl reports the offset after
  * a token; an error message should point at the value itself. */
 static size_t
+string_start (struct parse_ctx *c)
+{
+  size_t end = cur_offset (c);
+  /* Back from the closing quote to the first quote not escaped by an odd
+   * run of backslashes. */
+  for (size_t i = end > 0 ? end - 1 : 0; i-- > 0;)
+    if (c->buf[i] == '"')
+      {
+        size_t bs = 0;
+        while (bs < i && c->buf[i - 1 - bs] == '\\')
+          bs++;
+        if (bs % 2 == 0)
+          return i;
+      }
+  return end;
+}
+
+static size_t
 value_start (struct parse_ctx *c, const ocigate_json_t *v)
 {
   size_t end = cur_offset (c), n;
   switch (v->type)
     {
     case OJ_STRING:
-      /* Back from the closing quote to the first quote not escaped by an
-       * odd run of backslashes. */
-      for (size_t i = end > 0 ? end - 1 : 0; i-- > 0;)
-        if (c->buf[i] == '"')
-          {
-            size_t bs = 0;
-            while (bs < i && c->buf[i - 1 - bs] == '\\')
-              bs++;
-            if (bs % 2 == 0)
-              return i;
-          }
-      return end;
+      return string_start (c);
     case OJ_NUMBER:
       n = v->u.str.len;
       break;
@@ -533,7 +542,7 @@ add_value (struct parse_ctx *c, ocigate_json_t *v)
     oj_append (c->doc, parent, v);
   else
     {
-      obj_push (c->doc, parent, c->key, c->klen, v);
+      obj_push (c->doc, parent, c->key, c->klen, c->key_offset, v);
       c->key = NULL;
     }
   return 1;
@@ -607,6 +616,7 @@ cb_map_key (void *ctx, const unsigned char *s, size_t l)
     return fail (c, cur_offset (c), xstrdup ("key contains a NUL character"));
   c->key = oj_arena_strdup (c->doc, (const char *)s, l);
   c->klen = l;
+  c->key_offset = string_start (c);
   return 1;
 }
 

@@ -23,6 +23,7 @@ typedef struct
 {
   const char *key;
   size_t klen;
+  size_t koffset; /* byte offset of the key in the source (0 for a built member) */
   ocigate_json_t *val;
 } ocigate_json_member_t;
 

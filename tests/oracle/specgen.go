@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// specgen prints src/spec-fields.c: every object of the OCI runtime spec
+// as runc decodes it, with the JSON names of its fields, taken by
+// reflection from the spec's Go types (github.com/opencontainers/runtime-spec/specs-go,
+// Debian's golang-github-opencontainers-specs-dev) plus the fields later
+// spec versions added (declared below with their Go tags).  ocigate's
+// parser uses the table to refuse a key that Go's encoding/json would bind
+// to a field case-insensitively.
+//
+// Build in GOPATH mode, no network:
+//
+//	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= go run tests/oracle/specgen.go
+package main
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Fields of runtime-spec v1.1/v1.2 that the packaged types lack.  A newer
+// runc decodes them; ocigate judges some (Scheduler, LinuxIOPriority,
+// netDevices).  Listing them only makes the parser stricter.
+type Scheduler struct {
+	Policy   string   `json:"policy"`
+	Nice     int32    `json:"nice,omitempty"`
+	Priority int32    `json:"priority,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+	Runtime  uint64   `json:"runtime,omitempty"`
+	Deadline uint64   `json:"deadline,omitempty"`
+	Period   uint64   `json:"period,omitempty"`
+}
+
+type LinuxIOPriority struct {
+	Class    string `json:"class"`
+	Priority int    `json:"priority"`
+}
+
+type CPUAffinity struct {
+	Initial string `json:"initial,omitempty"`
+	Final   string `json:"final,omitempty"`
+}
+
+type LinuxNetDevice struct {
+	Name string `json:"name,omitempty"`
+}
+
+type LinuxTimeOffset struct {
+	Secs     int64  `json:"secs,omitempty"`
+	Nanosecs uint32 `json:"nanosecs,omitempty"`
+}
+
+type processExtra struct {
+	Scheduler       *Scheduler       `json:"scheduler,omitempty"`
+	IOPriority      *LinuxIOPriority `json:"ioPriority,omitempty"`
+	ExecCPUAffinity *CPUAffinity     `json:"execCPUAffinity,omitempty"`
+}
+
+type linuxExtra struct {
+	NetDevices  map[string]LinuxNetDevice  `json:"netDevices,omitempty"`
+	TimeOffsets map[string]LinuxTimeOffset `json:"timeOffsets,omitempty"`
+}
+
+var extra = map[reflect.Type]reflect.Type{
+	reflect.TypeOf(specs.Process{}): reflect.TypeOf(processExtra{}),
+	reflect.TypeOf(specs.Linux{}):   reflect.TypeOf(linuxExtra{}),
+}
+
+type field struct {
+	name, gotype, kind string
+	child              reflect.Type // struct of the value, its elements or its map values
+}
+
+type object struct {
+	name   string
+	fields []field
+}
+
+// jsonFields lists a struct's fields as encoding/json sees them: exported,
+// tag name or Go name, embedded structs without a tag flattened.
+func jsonFields(t reflect.Type) []field {
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name := strings.Split(tag, ",")[0]
+		ft := sf.Type
+		if sf.Anonymous && name == "" {
+			if ft.Kind() == reflect.Ptr {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				out = append(out, jsonFields(ft)...)
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		f := field{name: name, gotype: ft.String()}
+		for ft.Kind() == reflect.Ptr {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
+		case reflect.Struct:
+			f.kind, f.child = "SPEC_STRUCT", ft
+		case reflect.Slice, reflect.Array:
+			f.kind = "SPEC_ARRAY"
+			if e := ft.Elem(); e.Kind() == reflect.Struct {
+				f.child = e
+			}
+		case reflect.Map:
+			f.kind = "SPEC_MAP"
+			if e := ft.Elem(); e.Kind() == reflect.Struct {
+				f.child = e
+			}
+		default:
+			f.kind = "SPEC_SCALAR"
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func main() {
+	roots := []reflect.Type{reflect.TypeOf(specs.Spec{}), reflect.TypeOf(specs.Process{})}
+	index := map[reflect.Type]int{}
+	order := append([]reflect.Type{}, roots...)
+	for i, t := range roots {
+		index[t] = i
+	}
+	var objects []object
+	for i := 0; i < len(order); i++ {
+		t := order[i]
+		fs := jsonFields(t)
+		if x, ok := extra[t]; ok {
+			fs = append(fs, jsonFields(x)...)
+		}
+		for _, f := range fs {
+			if f.child != nil {
+				if _, seen := index[f.child]; !seen {
+					index[f.child] = len(order)
+					order = append(order, f.child)
+				}
+			}
+		}
+		// Sorted by the folded name: the C side binary-searches a key
+		// folded the way Go folds it.
+		sort.Slice(fs, func(a, b int) bool {
+			return strings.ToLower(fs[a].name) < strings.ToLower(fs[b].name)
+		})
+		for _, f := range fs {
+			if len(f.name) > 64 {
+				fmt.Fprintf(os.Stderr, "specgen: %s: field %q longer than 64 bytes\n", t, f.name)
+				os.Exit(1)
+			}
+		}
+		for j := 1; j < len(fs); j++ {
+			if strings.EqualFold(fs[j-1].name, fs[j].name) {
+				fmt.Fprintf(os.Stderr, "specgen: %s: fields %q and %q fold together\n", t, fs[j-1].name, fs[j].name)
+				os.Exit(1)
+			}
+		}
+		objects = append(objects, object{name: t.Name(), fields: fs})
+	}
+
+	var b strings.Builder
+	b.WriteString("/* SPDX-License-Identifier: Apache-2.0 */\n")
+	b.WriteString("/* Generated by tests/oracle/specgen.go from the runtime-spec Go types; do not\n")
+	b.WriteString(" * edit (tests/oracle/specgen.sh checks it is current).  Fields of each object\n")
+	b.WriteString(" * sorted by their ASCII-lowercased name. */\n")
+	b.WriteString("/* clang-format off */\n")
+	b.WriteString("#include \"config.h\"\n\n#include \"spec-internal.h\"\n\n")
+	for i, o := range objects {
+		fmt.Fprintf(&b, "static const struct ocigate_spec_field f%d[] = {\n", i)
+		for _, f := range o.fields {
+			child := -1
+			if f.child != nil {
+				child = index[f.child]
+			}
+			fmt.Fprintf(&b, "  { %q, %d, %s, %d }, /* %s */\n", f.name, len(f.name), f.kind, child, f.gotype)
+		}
+		b.WriteString("};\n")
+	}
+	b.WriteString("\nconst struct ocigate_spec_object ocigate_spec_objects[] = {\n")
+	for i, o := range objects {
+		fmt.Fprintf(&b, "  { %q, f%d, %d },\n", o.name, i, len(o.fields))
+	}
+	b.WriteString("};\n")
+	fmt.Fprintf(&b, "const size_t ocigate_spec_nobjects = %d;\n", len(objects))
+	os.Stdout.WriteString(b.String())
+}
