@@ -9,7 +9,7 @@ demo=(runc busybox-static jq)
 test=(clang libclang-rt-14-dev clang-format runc crun busybox-static jq containerd
       containernetworking-plugins podman conmon catatonit umoci skopeo apparmor
       python3-grpcio python3-protobuf python3-yaml debhelper dh-apparmor dpkg-dev fakeroot
-      rpm groff-base iproute2 procps)
+      rpm groff-base iproute2 procps golang-go golang-github-opencontainers-specs-dev)
 
 case "${1:-build}" in
   build) want=("${build[@]}") ;;
