@@ -503,6 +503,104 @@ string_start (struct parse_ctx *c)
   return end;
 }
 
+/* Go's decoder reads every ill-formed sequence as U+FFFD: an overlong
+ * form, an encoded surrogate, a code point past U+10FFFF, an unpaired
+ * \uD800-\uDFFF escape.  yajl passes such bytes on, or makes an unpaired
+ * high surrogate escape a '?'.  Either way ocigate would judge another
+ * string than runc uses, so they are refused. */
+static const char not_unicode[]
+    = "string is not well-formed Unicode (an overlong or surrogate UTF-8 sequence, or an "
+      "unpaired \\u surrogate escape)";
+
+static bool
+utf8_well_formed (const unsigned char *s, size_t n)
+{
+  for (size_t i = 0; i < n;)
+    {
+      unsigned b = s[i], cp, min;
+      size_t len;
+      if (b < 0x80)
+        {
+          i++;
+          continue;
+        }
+      if (b >= 0xc2 && b <= 0xdf)
+        len = 2, cp = b & 0x1f, min = 0x80;
+      else if (b >= 0xe0 && b <= 0xef)
+        len = 3, cp = b & 0x0f, min = 0x800;
+      else if (b >= 0xf0 && b <= 0xf4)
+        len = 4, cp = b & 0x07, min = 0x10000;
+      else
+        return false;
+      if (n - i < len)
+        return false;
+      for (size_t j = 1; j < len; j++)
+        {
+          if ((s[i + j] & 0xc0) != 0x80)
+            return false;
+          cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+      if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return false;
+      i += len;
+    }
+  return true;
+}
+
+static unsigned
+hex4 (const char *p)
+{
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      char ch = p[i];
+      v = v << 4 | (unsigned)(ch >= 'a' ? ch - 'a' + 10 : ch >= 'A' ? ch - 'A' + 10 : ch - '0');
+    }
+  return v;
+}
+
+/* Surrogate escapes in the source text of the string that just ended come
+ * in high-low pairs (yajl has checked the escapes' syntax). */
+static bool
+escapes_paired (const char *raw, size_t n)
+{
+  for (size_t i = 0; i + 1 < n; i++)
+    {
+      if (raw[i] != '\\')
+        continue;
+      if (raw[i + 1] != 'u' || n - i < 6)
+        {
+          i++;
+          continue;
+        }
+      unsigned u = hex4 (raw + i + 2);
+      if (u >= 0xdc00 && u <= 0xdfff)
+        return false;
+      if (u >= 0xd800 && u <= 0xdbff)
+        {
+          if (n - i < 12 || raw[i + 6] != '\\' || raw[i + 7] != 'u')
+            return false;
+          unsigned lo = hex4 (raw + i + 8);
+          if (lo < 0xdc00 || lo > 0xdfff)
+            return false;
+          i += 6;
+        }
+      i += 5;
+    }
+  return true;
+}
+
+static bool
+same_text_as_go (struct parse_ctx *c, const unsigned char *s, size_t l)
+{
+  if (!utf8_well_formed (s, l))
+    return false;
+  size_t start = string_start (c), end = cur_offset (c);
+  if (end <= start + 1 || memchr (c->buf + start, '\\', end - start) == NULL)
+    return true;
+  return escapes_paired (c->buf + start + 1, end - start - 2);
+}
+
 static size_t
 value_start (struct parse_ctx *c, const ocigate_json_t *v)
 {
@@ -579,6 +677,8 @@ cb_string (void *ctx, const unsigned char *s, size_t l)
   /* A \u0000 escape would truncate the string for every C consumer. */
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("string contains a NUL character"));
+  if (!same_text_as_go (c, s, l))
+    return fail (c, string_start (c), xstrdup (not_unicode));
   ocigate_json_t *n = oj_new (c->doc, OJ_STRING);
   n->u.str.s = oj_arena_strdup (c->doc, (const char *)s, l);
   n->u.str.len = l;
@@ -614,6 +714,8 @@ cb_map_key (void *ctx, const unsigned char *s, size_t l)
   struct parse_ctx *c = ctx;
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("key contains a NUL character"));
+  if (!same_text_as_go (c, s, l))
+    return fail (c, string_start (c), xstrdup (not_unicode));
   c->key = oj_arena_strdup (c->doc, (const char *)s, l);
   c->klen = l;
   c->key_offset = string_start (c);

@@ -256,6 +256,40 @@ START_TEST (test_process_file)
 }
 END_TEST
 
+/* Text Go reads as U+FFFD is refused: a value or key ocigate judges must
+ * be the one runc uses. */
+START_TEST (test_ill_formed_text)
+{
+  static const char *const bad[] = {
+    "\"a\\ud800b\"",        /* unpaired high surrogate escape: yajl makes it '?' */
+    "\"x\\udc00\"",         /* unpaired low surrogate escape */
+    "\"\\ud800\\u0041\"",   /* high surrogate followed by no low one */
+    "\"/etc\xc0\xaf\"",     /* overlong '/' */
+    "\"\xed\xa0\x80\"",     /* an encoded surrogate */
+    "\"\xf4\x90\x80\x80\"", /* past U+10FFFF */
+  };
+  for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      cleanup_free char *v = xasprintf (CFG ("\"hostname\":%s"), bad[i]);
+      cleanup_free char *k = xasprintf (CFG ("\"annotations\":{%s:\"1\"}"), bad[i]);
+      char *m = parse_msg (false, v);
+      ck_assert_msg (m && strstr (m, "`c.json`: line 1, column ")
+                         && strstr (m, "not well-formed Unicode"),
+                     "%s: %s", bad[i], m ? m : "parsed");
+      free (m);
+      m = parse_msg (false, k);
+      ck_assert_msg (m && strstr (m, "not well-formed Unicode"), "key %s: %s", bad[i],
+                     m ? m : "parsed");
+      free (m);
+    }
+  assert_parses (false, CFG ("\"hostname\":\"\\ud83d\\ude00 \\\\ud800 \\u212a \xe2\x84\xaa\""));
+  assert_parses (true, "{" USER ",\"cwd\":\"/\",\"args\":[\"\\u0041\\\"\\\\\"]}");
+  char *m = parse_msg (true, "{" USER ",\"cwd\":\"/\",\"args\":[\"\\udfff\"]}");
+  ck_assert_msg (m && strstr (m, "not well-formed Unicode"), "%s", m ? m : "parsed");
+  free (m);
+}
+END_TEST
+
 /* The table is sorted the way the lookup searches it, and every field is
  * found by its name and by a case variant of it. */
 START_TEST (test_table)
@@ -311,6 +345,7 @@ main (void)
   tcase_add_test (tc, test_config_near_misses);
   tcase_add_test (tc, test_position);
   tcase_add_test (tc, test_process_file);
+  tcase_add_test (tc, test_ill_formed_text);
   tcase_add_test (tc, test_table);
   tcase_add_test (tc, test_many_keys);
   suite_add_tcase (s, tc);
