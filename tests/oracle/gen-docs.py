@@ -11,6 +11,7 @@ keys, member and mount-option orders, unknown keys.
 Writes DIR/c-*.json (config.json) and DIR/p-*.json (exec --process)."""
 
 import argparse
+import codecs
 import json
 import os
 import random
@@ -89,6 +90,11 @@ UNKNOWN = ["users", "x-user", "Userx", "user_", "uid2", "kernelx", KELVIN, "s" +
 OPTIONS = ["ro", "rw", "rro", "rrw", "bind", "rbind", "nosuid", "suid", "nodev", "dev",
            "noexec", "exec", "private", "rprivate", "shared", "rshared", "slave", "remount",
            "relatime", "strictatime", "mode=755", "size=65536k"]
+# Text Go reads as U+FFFD where a C reader may not: unpaired surrogates
+# (escaped, or raw when written unescaped), overlong and encoded-surrogate
+# bytes (\udc80-\udcff stand for raw bytes 0x80-0xff in the output).
+TEXT = ["a\ud800b", "\udc00", "\ud83d\ude00", "/etc\udcc0\udcaf", "\udced\udca0\udc80",
+        "CAP_SYS_ADMIN\ud800", "run.oci.\udbff", "\u212a", "\u017f", "\ufffd", "/\\u0000x"]
 SCALARS = ["", "x", "/", "/proc/1/ns/net", "SCMP_ACT_ALLOW", "CAP_SYS_ADMIN", True, False, None]
 
 
@@ -135,8 +141,8 @@ def mutate(rng, doc):
     members = [(o, i) for o in objs for i in range(len(o))]
     kind = rng.choices(
         ["fold", "unknown", "null", "swap", "number", "dup", "shuffle", "options", "delete",
-         "mapkey", "value", "fold-dup"],
-        weights=[14, 10, 8, 8, 10, 6, 8, 8, 8, 6, 10, 4])[0]
+         "mapkey", "value", "fold-dup", "text"],
+        weights=[14, 10, 8, 8, 10, 6, 8, 8, 8, 6, 10, 4, 6])[0]
     if kind in ("fold", "fold-dup") and members:
         o, i = rng.choice(members)
         k, v = o[i]
@@ -182,11 +188,30 @@ def mutate(rng, doc):
             m = rng.choice(maps)
             names = [k for o in objs for k, _ in o]
             m.append([fold_variant(rng, rng.choice(names)), rng.choice(["1", "x"])])
+    elif kind == "text" and members:
+        o, i = rng.choice(members)
+        if rng.random() < 0.3:
+            o[i][0] = o[i][0] + rng.choice(TEXT)
+        else:
+            o[i][1] = rng.choice(TEXT)
     elif kind == "value" and members:
         o, i = rng.choice(members)
         if isinstance(o[i][1], (Obj, list)):
             return
         o[i][1] = rng.choice(SCALARS + [Num(n) for n in NUMBERS])
+
+
+def raw_bytes(e):
+    """Encoding errors: \udc80-\udcff become that byte, other surrogates
+    their (ill-formed) UTF-8 encoding."""
+    out = b""
+    for ch in e.object[e.start:e.end]:
+        cp = ord(ch)
+        out += bytes([cp - 0xdc00]) if 0xdc80 <= cp <= 0xdcff else ch.encode("utf-8", "surrogatepass")
+    return out, e.end
+
+
+codecs.register_error("oracle-raw", raw_bytes)
 
 
 def main():
@@ -226,8 +251,8 @@ def main():
         for _ in range(rng.choices([1, 2, 3], weights=[6, 3, 1])[0]):
             mutate(rng, doc)
         name = "%s-%05d.json" % ("p" if proc else "c", i)
-        with open(os.path.join(a.out, name), "w", encoding="utf-8") as f:
-            f.write(text(doc, ascii_only=rng.random() < 0.3))
+        with open(os.path.join(a.out, name), "wb") as f:
+            f.write(text(doc, ascii_only=rng.random() < 0.3).encode("utf-8", "oracle-raw"))
 
 
 if __name__ == "__main__":

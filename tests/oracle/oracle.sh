@@ -36,7 +36,7 @@ if "$work/oracle" "$work/self" >"$work/self.out" || ! grep -q 'DISAGREE self/c-s
 fi
 
 seed=${OCIGATE_ORACLE_SEED:-20261204}
-count=${OCIGATE_ORACLE_COUNT:-12000}
+count=${OCIGATE_ORACLE_COUNT:-10000}
 mkdir "$work/in" "$work/out"
 python3 "$top_srcdir/tests/oracle/gen-docs.py" --seed "$seed" --count "$count" --out "$work/in" \
   "$top_srcdir"/tests/fuzz/corpus/config/* "$top_srcdir"/tests/fuzz/corpus/process/* \
