@@ -54,4 +54,32 @@ run 0 rewrite -o "$work/near2.out.json" "$work/near2.json"
 check "near miss: unknown keys survive a rewrite" \
   jq -e '.process.users.uid == 0 and .process["x-user"] == 1 and .annotations.User == "x"' "$work/near2.out.json"
 
+# Runtime mode, with tests/helpers/fake-runc as the runtime: create and
+# exec --process refuse the key (exit 2, as every unreadable document) and
+# never hand the document on.
+mkdir -p "$work/b" "$work/rec"
+printf '{"audit": {"path": "%s/audit.jsonl", "syslog": false}}' "$work" >"$work/policy.json"
+export OCIGATE_RUNTIME=$top_srcdir/tests/helpers/fake-runc OCIGATE_POLICY=$work/policy.json
+export FAKE_RUNC_DIR=$work/rec FAKE_RUNC_BUNDLE=$work/b
+calls() { find "$work/rec" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+cp "$work/user.json" "$work/b/config.json"
+run 2 create --bundle "$work/b" ctr1
+check "create: the key is named" contains "$err" "/process/User: key binds to \"user\""
+check "create: runc was not called" test "$(calls)" -eq 0
+cp "$work/good.json" "$work/b/config.json"
+jq '.process' "$work/good.json" >"$work/p-good.json"
+jq '. + {"User": {"uid": 0, "gid": 0}}' "$work/p-good.json" >"$work/p-user.json"
+run 2 exec --process "$work/p-user.json" --detach ctr1
+check "exec: the key is named" contains "$err" "p-user.json\`: line "
+check "exec: message" contains "$err" ": /User: key binds to \"user\" as runc decodes it; spell it exactly"
+check "exec: only state was called" test "$(calls)" -eq 1
+printf '{"user":{"uid":1000,"gid":1000},"cwd":"/","args":["sh"],"capabilitie%s":{"bounding":["CAP_SYS_ADMIN"]}}' "$S" \
+  >"$work/p-longs.json"
+run 2 exec --process "$work/p-longs.json" ctr1
+check "exec: long s" contains "$err" ": /capabilitie${S}: key binds to \"capabilities\""
+run 0 exec --process "$work/p-good.json" --detach ctr1
+check "exec near miss: the vetted process file runs" test "$(calls)" -eq 4
+jq '. + {"users": {"uid": 0}}' "$work/p-good.json" >"$work/p-near.json"
+run 0 exec --process "$work/p-near.json" --detach ctr1
+
 finish
