@@ -591,11 +591,11 @@ escapes_paired (const char *raw, size_t n)
 }
 
 static bool
-same_text_as_go (struct parse_ctx *c, const unsigned char *s, size_t l)
+same_text_as_go (struct parse_ctx *c, size_t start, const unsigned char *s, size_t l)
 {
   if (!utf8_well_formed (s, l))
     return false;
-  size_t start = string_start (c), end = cur_offset (c);
+  size_t end = cur_offset (c);
   if (end <= start + 1 || memchr (c->buf + start, '\\', end - start) == NULL)
     return true;
   return escapes_paired (c->buf + start + 1, end - start - 2);
@@ -677,8 +677,9 @@ cb_string (void *ctx, const unsigned char *s, size_t l)
   /* A \u0000 escape would truncate the string for every C consumer. */
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("string contains a NUL character"));
-  if (!same_text_as_go (c, s, l))
-    return fail (c, string_start (c), xstrdup (not_unicode));
+  size_t start = string_start (c);
+  if (!same_text_as_go (c, start, s, l))
+    return fail (c, start, xstrdup (not_unicode));
   ocigate_json_t *n = oj_new (c->doc, OJ_STRING);
   n->u.str.s = oj_arena_strdup (c->doc, (const char *)s, l);
   n->u.str.len = l;
@@ -714,11 +715,11 @@ cb_map_key (void *ctx, const unsigned char *s, size_t l)
   struct parse_ctx *c = ctx;
   if (memchr (s, '\0', l))
     return fail (c, cur_offset (c), xstrdup ("key contains a NUL character"));
-  if (!same_text_as_go (c, s, l))
-    return fail (c, string_start (c), xstrdup (not_unicode));
+  c->key_offset = string_start (c);
+  if (!same_text_as_go (c, c->key_offset, s, l))
+    return fail (c, c->key_offset, xstrdup (not_unicode));
   c->key = oj_arena_strdup (c->doc, (const char *)s, l);
   c->klen = l;
-  c->key_offset = string_start (c);
   return 1;
 }
 
