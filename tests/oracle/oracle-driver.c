@@ -24,8 +24,20 @@
 
 #include "ocigate/engine.h"
 
-static const char *const presets[] = { "restricted", "baseline", "privileged" };
+/* The presets, and restricted once more with the host-specific checks
+ * runtime mode makes (paths resolved on this host, namespace inodes). */
+static const struct
+{
+  const char *name, *preset;
+  bool host_checks;
+} presets[] = {
+  { "restricted", "restricted", false },
+  { "baseline", "baseline", false },
+  { "privileged", "privileged", false },
+  { "restricted-host", "restricted", true },
+};
 #define NPRESETS (sizeof (presets) / sizeof (presets[0]))
+static bool host_checks;
 
 static bool
 off (void)
@@ -150,7 +162,7 @@ judge (const ocigate_policy_t *pol, const char *name, const char *buf, size_t le
        ocigate_result_t *res)
 {
   ocigate_error_t err = NULL;
-  ocigate_eval_opts_t opts = { .name = name, .host = &host };
+  ocigate_eval_opts_t opts = { .name = name, .host = &host, .host_checks = host_checks };
   bool proc = is_process (name);
   ocigate_doc_t *doc = proc ? ocigate_process_parse (buf, len, pol, name, &err)
                             : ocigate_config_parse (buf, len, pol, name, &err);
@@ -187,8 +199,9 @@ cmd_judge (const char *in, const char *out)
   char **names = list (in, ".json", &n);
   for (size_t p = 0; p < NPRESETS; p++)
     {
-      ocigate_policy_t *pol = policy (presets[p]);
-      char *dir = xasprintf ("%s/%s", out, presets[p]);
+      host_checks = presets[p].host_checks;
+      ocigate_policy_t *pol = policy (presets[p].preset);
+      char *dir = xasprintf ("%s/%s", out, presets[p].name);
       size_t errors = 0, rejected = 0, allowed = 0, rewritten = 0;
       if (mkdir (dir, 0755) < 0 && errno != EEXIST)
         {
@@ -236,7 +249,7 @@ cmd_judge (const char *in, const char *out)
           free (path);
         }
       printf ("ocigate %s: %zu documents: %zu allowed, %zu rewritten, %zu rejected, %zu errors\n",
-              presets[p], n, allowed, rewritten, rejected, errors);
+              presets[p].name, n, allowed, rewritten, rejected, errors);
       free (dir);
       ocigate_policy_free (pol);
     }
@@ -252,8 +265,9 @@ cmd_recheck (const char *out)
   size_t bad = 0, total = 0;
   for (size_t p = 0; p < NPRESETS; p++)
     {
-      ocigate_policy_t *pol = policy (presets[p]);
-      char *dir = xasprintf ("%s/%s", out, presets[p]);
+      host_checks = presets[p].host_checks;
+      ocigate_policy_t *pol = policy (presets[p].preset);
+      char *dir = xasprintf ("%s/%s", out, presets[p].name);
       size_t n;
       char **names = list (dir, ".go.json", &n);
       for (size_t i = 0; i < n; i++)
@@ -269,7 +283,7 @@ cmd_recheck (const char *out)
             {
               bad++;
               char *m = ocigate_result_message (&res);
-              printf ("DISAGREE %s/%s: runc's view is %s: %s\n", presets[p], names[i],
+              printf ("DISAGREE %s/%s: runc's view is %s: %s\n", presets[p].name, names[i],
                       !parsed       ? "a parse error"
                       : doc == NULL ? "rejected"
                                     : "rewritten again",

@@ -44,7 +44,8 @@ python3 "$top_srcdir/tests/oracle/gen-docs.py" --seed "$seed" --count "$count" -
 echo "oracle: seed $seed, $(ls "$work/in" | wc -l) documents"
 
 "$driver" judge "$work/in" "$work/out" || exit 99
-"$work/oracle" "$work/out/restricted" "$work/out/baseline" "$work/out/privileged" >"$work/go.out"
+"$work/oracle" "$work/out/restricted" "$work/out/baseline" "$work/out/privileged" \
+  "$work/out/restricted-host" >"$work/go.out"
 go_rc=$?
 "$driver" recheck "$work/out" >"$work/recheck.out"
 re_rc=$?
