@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2154 # work, out and err come from lib.sh
 # Keys runc's decoder binds case-insensitively: validate and rewrite refuse
 # them with exit 2 and one line naming file, line, column, key and field.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${top_srcdir:?}/tests/cli/lib.sh"
 
 gen=$DATA/generated

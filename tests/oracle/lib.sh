@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # SPDX-License-Identifier: Apache-2.0
 # Go in GOPATH mode from Debian's packages only: no module download, no
 # network, a private build cache.
@@ -9,7 +10,8 @@ go_ready() {
   fi
   return 0
 }
-go_build() { # OUT SOURCE
-  GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOPROXY=off GOCACHE="$work/gocache" \
+go_build() { # OUT SOURCE; $work: the caller's scratch directory
+  # shellcheck disable=SC2154
+  GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS='' GOPROXY=off GOCACHE="$work/gocache" \
     go build -o "$1" "$2"
 }

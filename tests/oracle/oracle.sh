@@ -13,6 +13,7 @@ top_srcdir=${top_srcdir:?}
 top_builddir=${top_builddir:?}
 work=$(mktemp -d /tmp/ocigate-oracle.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$top_srcdir/tests/oracle/lib.sh"
 go_ready || exit 77
 if ! command -v python3 >/dev/null 2>&1; then
@@ -41,7 +42,7 @@ mkdir "$work/in" "$work/out"
 python3 "$top_srcdir/tests/oracle/gen-docs.py" --seed "$seed" --count "$count" --out "$work/in" \
   "$top_srcdir"/tests/fuzz/corpus/config/* "$top_srcdir"/tests/fuzz/corpus/process/* \
   "$top_srcdir"/tests/data/*/*.json || exit 99
-echo "oracle: seed $seed, $(ls "$work/in" | wc -l) documents"
+echo "oracle: seed $seed, $(find "$work/in" -type f | wc -l) documents"
 
 "$driver" judge "$work/in" "$work/out" || exit 99
 "$work/oracle" "$work/out/restricted" "$work/out/baseline" "$work/out/privileged" \
@@ -49,7 +50,10 @@ echo "oracle: seed $seed, $(ls "$work/in" | wc -l) documents"
 go_rc=$?
 "$driver" recheck "$work/out" >"$work/recheck.out"
 re_rc=$?
-[ "$go_rc" -le 1 ] && [ "$re_rc" -le 1 ] || { cat "$work/go.out" "$work/recheck.out"; exit 99; }
+if [ "$go_rc" -gt 1 ] || [ "$re_rc" -gt 1 ]; then
+  cat "$work/go.out" "$work/recheck.out"
+  exit 99
+fi
 grep -h DISAGREE "$work/go.out" "$work/recheck.out" | head -60
 tail -n 1 "$work/go.out"
 tail -n 1 "$work/recheck.out"

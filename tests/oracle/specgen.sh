@@ -6,6 +6,7 @@ set -u
 top_srcdir=${top_srcdir:?}
 work=$(mktemp -d /tmp/ocigate-specgen.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$top_srcdir/tests/oracle/lib.sh"
 go_ready || exit 77
 go_build "$work/specgen" "$top_srcdir/tests/oracle/specgen.go" || exit 99
