@@ -70,6 +70,7 @@ RULE_FNS (net_devices);
 RULE_FNS (mount_propagation);
 RULE_FNS (runtime_annotations);
 RULE_FNS (process_limits);
+RULE_FNS (cgroups_path);
 
 /* The process object under judgement: config.process, or the exec
  * process document's root. */
@@ -123,5 +124,22 @@ bool ocigate_proc_walk_pid (const ocigate_proc_walk_t *w, int i);
 
 /* Is uid 0 (container) host root given the config's user namespace? */
 bool ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int64_t id);
+
+/* rules-process.c / rules-linux.c: joined namespaces, groups, sysctls */
+/* The path of a user namespace the config joins, or NULL. */
+const char *ocigate_joined_userns (const ocigate_json_t *root);
+/* The real uid_map/gid_map ("uid_map", "gid_map") of the user namespace at
+ * path, with host ids in the second column. */
+int ocigate_userns_read_map (const char *path, const char *file, char **ret, ocigate_error_t *err);
+bool ocigate_kernel_map_has_root (const char *map);
+/* The supplementary gids runc 1.1.5 applies for the requested ones (n,
+ * e.g. from additionalGids or `exec -g`), each looked up first as a group
+ * NAME, then as a gid, in rootfs/etc/group (opened without leaving
+ * rootfs: /proc/PID/root of a running container works too); ret[i] is
+ * what want[i] becomes.  ret may be want. */
+int ocigate_groups_resolve (const char *rootfs, const int64_t *want, size_t n, int64_t *ret,
+                            ocigate_error_t *err);
+/* The /proc/sys file runc writes for a sysctl name (normalised). */
+char *ocigate_sysctl_path (const char *name);
 
 #endif

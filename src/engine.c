@@ -92,6 +92,11 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
   RULE (R_PROCESS_LIMITS, "process-limits", "process asks for elevated scheduling", A_WARN, A_OFF,
         "remove the negative oomScoreAdj or real-time scheduling / I/O priority", process_limits,
         NULL, true),
+  RULE (R_CGROUPS_PATH, "cgroups-path", "container cgroup outside the engines' parents", A_REJ,
+        A_REJ,
+        "leave linux.cgroupsPath to the engine (kubelet's pod cgroup, podman's libpod_parent or "
+        "machine.slice)",
+        cgroups_path, NULL, false),
 };
 
 const ocigate_rule_info_t *

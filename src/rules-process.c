@@ -4,7 +4,15 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "engine-internal.h"
 
@@ -18,22 +26,40 @@ pp (struct eval *e)
   return e->process_only ? "" : "/process";
 }
 
+/* The user namespace entry of a container config, or NULL. */
+static const ocigate_json_t *
+userns_entry (const ocigate_json_t *root)
+{
+  const ocigate_json_t *ns = oj_path (root, "linux/namespaces");
+  const ocigate_json_t *found = NULL;
+  for (size_t i = 0; i < oj_len (ns); i++)
+    if (oj_str_eq (oj_get (oj_at (ns, i), "type"), "user"))
+      found = oj_at (ns, i);
+  return found;
+}
+
+const char *
+ocigate_joined_userns (const ocigate_json_t *root)
+{
+  const char *path = oj_str (oj_get (userns_entry (root), "path"));
+  return path && *path ? path : NULL;
+}
+
 bool
 ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int64_t id)
 {
   if (root == NULL)
     return id == 0; /* no container known: judge the id as it is */
-  const ocigate_json_t *linux_ = oj_get (root, "linux");
-  const ocigate_json_t *ns = oj_get (linux_, "namespaces");
-  bool userns = false;
-  for (size_t i = 0; i < oj_len (ns); i++)
-    if (oj_str_eq (oj_get (oj_at (ns, i), "type"), "user"))
-      userns = true;
-  const ocigate_json_t *maps = oj_get (linux_, mappings);
-  if (!userns)
+  const ocigate_json_t *entry = userns_entry (root);
+  if (entry == NULL)
     return id == 0;
+  /* runc 1.1.5 ignores the config's mappings when it joins a namespace:
+   * only the namespace's own map counts, and it cannot be seen here. */
+  if (ocigate_joined_userns (root))
+    return true;
+  const ocigate_json_t *maps = oj_path (oj_get (root, "linux"), mappings);
   if (oj_len (maps) == 0)
-    return true; /* a joined user namespace we cannot see into: fail closed */
+    return true; /* a user namespace we cannot see into: fail closed */
   for (size_t i = 0; i < oj_len (maps); i++)
     {
       const ocigate_json_t *m = oj_at (maps, i);
@@ -45,6 +71,120 @@ ocigate_maps_to_host_root (const ocigate_json_t *root, const char *mappings, int
         return h + (id - c) == 0;
     }
   return false; /* unmapped: the kernel shows it as the overflow id */
+}
+
+/* The real uid_map or gid_map of the user namespace at path, as the
+ * host's user namespace sees it.  A namespace file cannot be asked for
+ * its map, so a child process enters it and the map is read from the
+ * child's /proc entry: read from the host's namespace, the second column
+ * is a host id however deeply the namespace is nested. */
+int
+ocigate_userns_read_map (const char *path, const char *file, char **ret, ocigate_error_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open user namespace `%s`", path);
+  int ready[2], done[2];
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    return ocigate_make_error (err, errno, "pipe");
+  if (pipe2 (done, O_CLOEXEC) < 0)
+    {
+      close (ready[0]);
+      close (ready[1]);
+      return ocigate_make_error (err, errno, "pipe");
+    }
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      char c = setns (fd, CLONE_NEWUSER) == 0 ? 'y' : 'n';
+      close (ready[0]);
+      close (done[1]);
+      if (write (ready[1], &c, 1) != 1)
+        _exit (1);
+      /* stay in the namespace until the parent has read the map */
+      while (read (done[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      _exit (0);
+    }
+  int saved = errno;
+  close (ready[1]);
+  close (done[0]);
+  char c = 0;
+  int r = 0;
+  if (pid < 0)
+    r = ocigate_make_error (err, saved, "cannot fork to read `%s`", path);
+  else if (read (ready[0], &c, 1) != 1 || c != 'y')
+    r = ocigate_make_error (err, 0, "cannot enter user namespace `%s`", path);
+  else
+    {
+      cleanup_free char *map = xasprintf ("/proc/%ld/%s", (long)pid, file);
+      size_t len;
+      r = ocigate_read_file (map, 64 << 10, ret, &len, err);
+    }
+  close (ready[0]);
+  close (done[1]);
+  if (pid > 0)
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  return r < 0 ? -1 : 0;
+}
+
+/* Look id up in a kernel map ("inside outside count" lines): 1 when it
+ * maps to host 0, 0 when it maps elsewhere or not at all. */
+static bool
+kernel_map_sends_to_root (const char *map, int64_t id)
+{
+  const char *p = map;
+  while (*p)
+    {
+      unsigned long long in, out, count;
+      int used = 0;
+      if (sscanf (p, " %llu %llu %llu%n", &in, &out, &count, &used) != 3)
+        break;
+      if ((unsigned long long)id >= in && (unsigned long long)id - in < count)
+        return out + ((unsigned long long)id - in) == 0;
+      p += used;
+    }
+  return false;
+}
+
+bool
+ocigate_kernel_map_has_root (const char *map)
+{
+  const char *p = map;
+  while (*p)
+    {
+      unsigned long long in, out, count;
+      int used = 0;
+      if (sscanf (p, " %llu %llu %llu%n", &in, &out, &count, &used) != 3)
+        break;
+      if (out == 0 && count > 0)
+        return true;
+      p += used;
+    }
+  return false;
+}
+
+/* Does container id `id` run as host root (uid or gid per `mappings`)?
+ * A user namespace joined by path is judged by its real map in runtime
+ * mode; without host checks it cannot be judged and counts as root. */
+static bool
+maps_to_host_root (struct eval *e, const char *mappings, int64_t id)
+{
+  const char *joined = e->croot ? ocigate_joined_userns (e->croot) : NULL;
+  if (joined == NULL || !e->opts->host_checks)
+    return ocigate_maps_to_host_root (e->croot, mappings, id);
+  cleanup_free char *map = NULL;
+  ocigate_error_t err = NULL;
+  if (ocigate_userns_read_map (joined, strcmp (mappings, "uidMappings") == 0 ? "uid_map"
+                                                                                   : "gid_map",
+                               &map, &err)
+      < 0)
+    {
+      ocigate_error_free (&err);
+      return true;
+    }
+  return kernel_map_sends_to_root (map, id);
 }
 
 /* runc decodes process.user into a struct: a process without "user" runs
@@ -83,7 +223,7 @@ check_root_user (struct eval *e, ocigate_error_t *err)
   int64_t uid;
   if (!process_id (eval_process (e), "uid", &uid) || uid != 0)
     return 0;
-  if (!ocigate_maps_to_host_root (e->croot, "uidMappings", 0))
+  if (!maps_to_host_root (e, "uidMappings", 0))
     return 0;
   cleanup_free char *p = ptrf ("%s/user/uid", pp (e));
   finding (e, p, "process runs as host root (uid 0)");
@@ -102,6 +242,414 @@ fix_root_user (struct eval *e, ocigate_error_t *err)
   return 0;
 }
 
+/* ---- supplementary groups as runc resolves them ---- */
+
+/* Go's unicode.IsSpace for the rune at p (len bytes), as bytes.TrimSpace
+ * uses it; returns the rune's length when it is a space, else 0. */
+static size_t
+go_space_at (const unsigned char *p, size_t len)
+{
+  if (len == 0)
+    return 0;
+  if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
+    return 1;
+  if (len >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+    return 2;
+  if (len >= 3)
+    {
+      unsigned cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+      if ((p[0] & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80
+          && (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029
+              || cp == 0x202f || cp == 0x205f || cp == 0x3000))
+        return 3;
+    }
+  return 0;
+}
+
+/* The same, for a rune that ends at p + len. */
+static size_t
+go_space_before (const unsigned char *p, size_t len)
+{
+  if (len >= 1 && go_space_at (p + len - 1, 1) == 1)
+    return 1;
+  if (len >= 2 && go_space_at (p + len - 2, 2) == 2)
+    return 2;
+  if (len >= 3 && go_space_at (p + len - 3, 3) == 3)
+    return 3;
+  return 0;
+}
+
+/* strconv.Atoi as runc's parseLine uses it: an error leaves 0. */
+static int64_t
+go_atoi_or_zero (const char *s, size_t l)
+{
+  size_t i = 0;
+  bool neg = false;
+  if (l > 0 && (s[0] == '+' || s[0] == '-'))
+    neg = s[i++] == '-';
+  if (i == l)
+    return 0;
+  int64_t v = 0;
+  for (; i < l; i++)
+    {
+      if (s[i] < '0' || s[i] > '9')
+        return 0;
+      if (v > (INT64_MAX - (s[i] - '0')) / 10)
+        return neg ? INT64_MIN : INT64_MAX; /* ParseInt's clamp on ErrRange */
+      v = v * 10 + (s[i] - '0');
+    }
+  return neg ? -v : v;
+}
+
+struct group_line
+{
+  const char *name;
+  size_t nl;
+  int64_t gid;
+};
+
+/* Parse /etc/group as runc's user.ParseGroupFilter does: lines trimmed of
+ * Unicode space, blank and '#' lines skipped, fields split at ':', a gid
+ * that does not parse is 0 (so "1234:x:junk:" and "1234" are gid 0). */
+static struct group_line *
+parse_groups (const char *buf, size_t len, size_t *ret_n)
+{
+  size_t cap = 16, n = 0;
+  struct group_line *g = xmalloc (cap * sizeof (*g));
+  const char *p = buf, *end = buf + len;
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (size_t)(end - p));
+      const char *le = nl ? nl : end;
+      const unsigned char *a = (const unsigned char *)p;
+      size_t l = (size_t)(le - p), k;
+      while ((k = go_space_at (a, l)) > 0)
+        a += k, l -= k;
+      while ((k = go_space_before (a, l)) > 0)
+        l -= k;
+      p = nl ? nl + 1 : end;
+      if (l == 0 || a[0] == '#')
+        continue;
+      const char *line = (const char *)a;
+      const char *f[3] = { line, NULL, NULL };
+      size_t fl[3] = { l, 0, 0 };
+      int nf = 1;
+      for (size_t i = 0; i < l && nf <= 3; i++)
+        if (line[i] == ':')
+          {
+            fl[nf - 1] = (size_t)(line + i - f[nf - 1]);
+            if (nf == 3)
+              break;
+            f[nf] = line + i + 1;
+            fl[nf] = (size_t)(line + l - f[nf]);
+            nf++;
+          }
+      if (n == cap)
+        g = xrealloc (g, (cap *= 2) * sizeof (*g));
+      g[n].name = f[0];
+      g[n].nl = fl[0];
+      g[n].gid = nf >= 3 ? go_atoi_or_zero (f[2], fl[2]) : 0;
+      n++;
+    }
+  *ret_n = n;
+  return g;
+}
+
+#ifndef RESOLVE_IN_ROOT
+#define RESOLVE_IN_ROOT 0x10
+#define RESOLVE_NO_MAGICLINKS 0x02
+#endif
+
+/* Open rel below the directory rootfd as a chroot there would: openat2
+ * with RESOLVE_IN_ROOT, else one component at a time without following
+ * links, refusing links that are absolute or climb.  -errno on failure. */
+static int
+open_in_root (int rootfd, const char *rel, int flags)
+{
+  struct
+  {
+    uint64_t flags, mode, resolve;
+  } how = { (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), 0,
+            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+#ifdef SYS_openat2
+  long fd = syscall (SYS_openat2, rootfd, rel, &how, sizeof (how));
+  if (fd >= 0)
+    return (int)fd;
+  if (errno != ENOSYS && errno != EPERM)
+    return -errno;
+#endif
+  char path[PATH_MAX];
+  if (strlen (rel) >= sizeof (path))
+    return -ENAMETOOLONG;
+  strcpy (path, rel);
+  int dir = dup (rootfd), links = 0;
+  if (dir < 0)
+    return -errno;
+  char *p = path;
+  for (;;)
+    {
+      while (*p == '/')
+        p++;
+      char *slash = strchr (p, '/');
+      if (slash)
+        *slash = '\0';
+      bool last = slash == NULL;
+      if (strcmp (p, "..") == 0 || *p == '\0')
+        {
+          close (dir);
+          return -EXDEV;
+        }
+      int next = openat (dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (next < 0 || fstat (next, &st) < 0)
+        {
+          int e = errno;
+          if (next >= 0)
+            close (next);
+          close (dir);
+          return -e;
+        }
+      if (S_ISLNK (st.st_mode))
+        {
+          char target[PATH_MAX];
+          ssize_t tl = readlinkat (dir, p, target, sizeof (target) - 1);
+          close (next);
+          if (tl <= 0 || ++links > 40)
+            {
+              close (dir);
+              return -ELOOP;
+            }
+          target[tl] = '\0';
+          if (target[0] == '/' || strstr (target, ".."))
+            {
+              close (dir);
+              return -EXDEV; /* could leave the root: cannot be judged */
+            }
+          char rest[PATH_MAX];
+          int w = snprintf (rest, sizeof (rest), "%s%s%s", target, last ? "" : "/",
+                            last ? "" : slash + 1);
+          if (w < 0 || (size_t)w >= sizeof (rest))
+            {
+              close (dir);
+              return -ENAMETOOLONG;
+            }
+          strcpy (path, rest);
+          p = path;
+          continue;
+        }
+      if (last)
+        {
+          close (next);
+          int last_fd = openat (dir, p, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+          int e = errno;
+          close (dir);
+          return last_fd >= 0 ? last_fd : -e;
+        }
+      close (dir);
+      dir = next;
+      p = slash + 1;
+    }
+}
+
+static bool
+has_dotdot_comp (const char *path)
+{
+  for (const char *p = path; (p = strstr (p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+      return true;
+  return false;
+}
+
+/* Is dest (a mount destination, lexically normalised) the file or one
+ * of its ancestors? */
+static bool
+covers (const char *dest, const char *file)
+{
+  return ocigate_path_has_prefix (file, dest);
+}
+
+/* Read an opened /etc/group (regular, at most 1 MiB). */
+static int
+read_group_fd (int fd, const char *name, char **ret, size_t *ret_len, ocigate_error_t *err)
+{
+  struct stat st;
+  size_t len = 0;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    return ocigate_make_error (err, 0, "`%s` is not a regular file", name);
+  if (st.st_size > (1 << 20))
+    return ocigate_make_error (err, 0, "`%s` is larger than 1 MiB", name);
+  cleanup_free char *buf = xmalloc ((size_t)st.st_size + 1);
+  for (;;)
+    {
+      ssize_t r = read (fd, buf + len, (size_t)st.st_size + 1 - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return ocigate_make_error (err, errno, "cannot read `%s`", name);
+      if (r == 0)
+        break;
+      len += (size_t)r;
+      if (len > (size_t)st.st_size)
+        return ocigate_make_error (err, 0, "`%s` changed while read", name);
+    }
+  *ret = steal_pointer (&buf);
+  *ret_len = len;
+  return 0;
+}
+
+/* runc's user.GetAdditionalGroups over the group file's text (NULL: no
+ * file): each requested gid, as decimal text, is looked up by group NAME
+ * or by gid, first match in file order whose gid is not taken yet; only
+ * with no such group is it a number. */
+static int
+groups_judge (const char *buf, size_t len, const int64_t *want, size_t n, int64_t *ret,
+              ocigate_error_t *err)
+{
+  size_t ng = 0;
+  cleanup_free struct group_line *g = buf ? parse_groups (buf, len, &ng) : NULL;
+  if (ng > 0 && n > (size_t)10000000 / ng)
+    return ocigate_make_error (err, 0, "%zu additional gids against %zu groups: too many to judge",
+                               n, ng);
+  cleanup_free int64_t *taken = xmalloc ((n ? n : 1) * sizeof (int64_t));
+  size_t nt = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      char text[24];
+      int64_t w = want[i];
+      int tl = snprintf (text, sizeof (text), "%lld", (long long)w);
+      ret[i] = w;
+      for (size_t k = 0; k < ng; k++)
+        {
+          if (!(g[k].gid == w
+                || (g[k].nl == (size_t)tl && memcmp (g[k].name, text, g[k].nl) == 0)))
+            continue;
+          bool dup = false;
+          for (size_t t = 0; t < nt && !dup; t++)
+            dup = taken[t] == g[k].gid;
+          if (dup)
+            continue;
+          ret[i] = g[k].gid;
+          break;
+        }
+      taken[nt++] = ret[i];
+    }
+  return 0;
+}
+
+int
+ocigate_groups_resolve (const char *rootfs, const int64_t *want, size_t n, int64_t *ret,
+                        ocigate_error_t *err)
+{
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return ocigate_make_error (err, errno, "cannot open the root filesystem `%s`", rootfs);
+  cleanup_close int fd = open_in_root (rootfd, "etc/group", O_RDONLY);
+  cleanup_free char *buf = NULL;
+  cleanup_free char *name = xasprintf ("%s/etc/group", rootfs);
+  size_t len = 0;
+  if (fd < 0 && fd != -ENOENT && fd != -ENOTDIR)
+    return ocigate_make_error (err, -fd, "cannot open `%s` inside its root", name);
+  if (fd >= 0 && read_group_fd (fd, name, &buf, &len, err) < 0)
+    return -1;
+  return groups_judge (buf, len, want, n, ret, err);
+}
+
+/* The same from a group file on the host (a bind mount's source). */
+static int
+groups_resolve_file (const char *path, const int64_t *want, size_t n, int64_t *ret,
+                     ocigate_error_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  if (read_group_fd (fd, path, &buf, &len, err) < 0)
+    return -1;
+  return groups_judge (buf, len, want, n, ret, err);
+}
+
+/* The container's root filesystem on the host, or NULL. */
+static char *
+rootfs_of (struct eval *e)
+{
+  const char *rp = oj_str (oj_path (e->croot, "root/path"));
+  if (rp == NULL || *rp == '\0')
+    return NULL;
+  if (rp[0] == '/')
+    return xstrdup (rp);
+  if (e->opts->bundle == NULL)
+    return NULL;
+  return xasprintf ("%s/%s", e->opts->bundle, rp);
+}
+
+/* The gids runc will apply for additionalGids (ret, n entries), judged
+ * in runtime mode from the image's /etc/group.  Returns false with *why
+ * set when they cannot be judged. */
+static bool
+applied_gids (struct eval *e, const ocigate_json_t *extra, int64_t *ret, const char **why)
+{
+  size_t n = oj_len (extra);
+  for (size_t i = 0; i < n; i++)
+    if (!oj_int (oj_at (extra, i), &ret[i]))
+      ret[i] = -1;
+  *why = NULL;
+  if (!e->opts->host_checks || n == 0 || e->croot == NULL)
+    return true; /* offline: judged as numbers */
+  /* A mount over /etc/group or a directory above it decides what runc
+   * reads, not the image. */
+  const ocigate_json_t *mounts = oj_get (e->croot, "mounts");
+  const char *bind_source = NULL;
+  for (size_t i = 0; i < oj_len (mounts); i++)
+    {
+      const ocigate_json_t *m = oj_at (mounts, i);
+      const char *d = oj_str (oj_get (m, "destination"));
+      if (d == NULL)
+        continue;
+      cleanup_free char *nd = ocigate_path_normalize (d[0] == '/' ? d : "/");
+      if (d[0] != '/' || has_dotdot_comp (d))
+        {
+          *why = "a mount destination cannot be placed";
+          return false;
+        }
+      if (!covers (nd, "/etc/group"))
+        continue;
+      /* podman binds a group file it wrote over /etc/group: read that */
+      const char *src = oj_str (oj_get (m, "source"));
+      if (strcmp (nd, "/etc/group") == 0 && ocigate_mount_is_bind (m) && src && src[0] == '/')
+        bind_source = src;
+      else
+        {
+          *why = "a mount replaces /etc/group";
+          return false;
+        }
+    }
+  ocigate_error_t lerr = NULL;
+  if (bind_source)
+    {
+      if (groups_resolve_file (bind_source, ret, n, ret, &lerr) < 0)
+        {
+          ocigate_error_free (&lerr);
+          *why = "the group file mounted over /etc/group cannot be read";
+          return false;
+        }
+      return true;
+    }
+  cleanup_free char *rootfs = rootfs_of (e);
+  if (rootfs == NULL)
+    {
+      *why = "the root filesystem is unknown";
+      return false;
+    }
+  if (ocigate_groups_resolve (rootfs, ret, n, ret, &lerr) < 0)
+    {
+      ocigate_error_free (&lerr);
+      *why = "the image's /etc/group cannot be read safely";
+      return false;
+    }
+  return true;
+}
+
 int
 check_root_group (struct eval *e, ocigate_error_t *err)
 {
@@ -109,18 +657,40 @@ check_root_group (struct eval *e, ocigate_error_t *err)
   const ocigate_json_t *extra = oj_get (user, "additionalGids");
   int64_t gid;
   if (process_id (eval_process (e), "gid", &gid) && gid == 0
-      && ocigate_maps_to_host_root (e->croot, "gidMappings", 0))
+      && maps_to_host_root (e, "gidMappings", 0))
     {
       cleanup_free char *p = ptrf ("%s/user/gid", pp (e));
       finding (e, p, "process runs with host group root (gid 0)");
     }
-  for (size_t i = 0; i < oj_len (extra); i++)
-    if (oj_int (oj_at (extra, i), &gid) && gid == 0
-        && ocigate_maps_to_host_root (e->croot, "gidMappings", 0))
-      {
-        cleanup_free char *p = ptrf ("%s/user/additionalGids/%zu", pp (e), i);
+  size_t n = oj_len (extra);
+  if (n == 0)
+    return 0;
+  cleanup_free int64_t *applied = xmalloc (n * sizeof (int64_t));
+  const char *why;
+  bool judged = applied_gids (e, extra, applied, &why);
+  bool root_mapped = maps_to_host_root (e, "gidMappings", 0);
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *p = ptrf ("%s/user/additionalGids/%zu", pp (e), i);
+      int64_t asked = -1;
+      oj_int (oj_at (extra, i), &asked);
+      if (!judged && asked != 0)
+        {
+          if (root_mapped)
+            finding (e, p, "supplementary group %lld cannot be judged (%s): it may name gid 0",
+                     (long long)asked, why);
+          continue;
+        }
+      if (applied[i] != 0 || !root_mapped)
+        continue;
+      if (asked == 0)
         finding (e, p, "process has host group root (gid 0) as a supplementary group");
-      }
+      else
+        finding (e, p,
+                 "supplementary group %lld is the name of a group with gid 0 in the image's "
+                 "/etc/group: runc applies gid 0",
+                 (long long)asked);
+    }
   return 0;
 }
 
@@ -132,9 +702,23 @@ fix_root_group (struct eval *e, ocigate_error_t *err)
   int64_t gid;
   if (oj_int (oj_get (user, "gid"), &gid) && gid == 0)
     oj_set (e->doc, user, "gid", oj_new_int (e->doc, e->pol->rewrite_gid));
-  for (size_t i = oj_len (extra); i-- > 0;)
-    if (oj_int (oj_at (extra, i), &gid) && gid == 0)
-      oj_remove_at (extra, i);
+  size_t n = oj_len (extra);
+  if (n == 0)
+    return 0;
+  cleanup_free int64_t *applied = xmalloc (n * sizeof (int64_t));
+  const char *why;
+  bool judged = applied_gids (e, extra, applied, &why);
+  /* One pass that keeps what does not become gid 0. */
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      int64_t asked = -1;
+      oj_int (oj_at (extra, i), &asked);
+      if (!judged || asked == 0 || applied[i] == 0)
+        continue;
+      extra->u.arr.v[kept++] = extra->u.arr.v[i];
+    }
+  extra->u.arr.n = kept;
   return 0;
 }
 

@@ -61,6 +61,7 @@ typedef struct
   const char *bundle;             /* directory that relative root.path is resolved against */
   bool host_checks;               /* namespace inodes, symlinks, LSM state */
   const ocigate_host_ops_t *host; /* NULL: ocigate_host_real */
+  const char *runtime_root;       /* runc --root (NULL: /run/runc): whose containers */
 } ocigate_eval_opts_t;
 
 /* Parse a config.json strictly: JSON errors and wrong types of the fields

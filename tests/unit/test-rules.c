@@ -492,10 +492,10 @@ START_TEST (test_host_namespaces_paths)
    * lexically (validate without --host). */
   ck_assert (!netns_rejected ("/proc/30732/ns/net", false));
   ck_assert (!netns_rejected ("/var/run/netns/cni-864215fb", false));
-  ck_assert (!netns_rejected ("/proc/10/ns/netfoo", false));
-  /* another process's root: only the host checks can tell */
-  ck_assert (!netns_rejected ("/proc/30732/root/proc/1/ns/net", false));
-  ck_assert (!netns_rejected ("/proc/1/ns", false));
+  /* Shapes no engine writes are refused (test-linux covers the rule). */
+  ck_assert (netns_rejected ("/proc/10/ns/netfoo", false));
+  ck_assert (netns_rejected ("/proc/30732/root/proc/1/ns/net", false));
+  ck_assert (netns_rejected ("/proc/1/ns", false));
 }
 END_TEST
 
@@ -512,12 +512,12 @@ START_TEST (test_host_namespaces_host_checks)
   ck_assert (mkdtemp (dir) != NULL);
   char *link = xasprintf ("%s/netns", dir);
   ck_assert_int_eq (symlink ("/proc/self/ns/net", link), 0);
-  ck_assert (!netns_rejected (link, false));
+  ck_assert (netns_rejected (link, false)); /* not a path an engine writes */
   ck_assert (netns_rejected (link, true));
 
   /* A path that does not exist cannot be checked: fail closed. */
   char *missing = xasprintf ("%s/nope", dir);
-  ck_assert (!netns_rejected (missing, false));
+  ck_assert (netns_rejected (missing, false));
   ck_assert (netns_rejected (missing, true));
 
   unlink (link);
@@ -529,8 +529,9 @@ END_TEST
 
 START_TEST (test_host_namespaces_other_netns)
 {
-  /* Near miss with host checks: a process in a network namespace of its
-   * own (as the CRI sandbox is). */
+  /* A process in a network namespace of its own that is not a container
+   * of this runtime is refused with host checks (test-linux has the near
+   * miss: the pod sandbox's init). */
   int p[2];
   ck_assert_int_eq (pipe (p), 0);
   pid_t pid = fork ();
@@ -555,7 +556,7 @@ START_TEST (test_host_namespaces_other_netns)
   close (p[1]);
   free (path);
   ck_assert_msg (c == 'n', "cannot create a network namespace: %s", strerror (EPERM));
-  ck_assert (!rejected);
+  ck_assert (rejected);
 }
 END_TEST
 
@@ -2374,6 +2375,7 @@ START_TEST (test_rule_table)
     { "mount-propagation", REJ, REJ },
     { "runtime-annotations", RW, RW },
     { "process-limits", WARN, OCIGATE_ACTION_OFF },
+    { "cgroups-path", REJ, REJ },
   };
   ck_assert_uint_eq (ARRAY_SIZE (want), OCIGATE_RULE_COUNT);
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
