@@ -153,7 +153,7 @@ static const char *
 pinned_dir (const char *type)
 {
   static const char *const dirs[][2] = {
-    { "ipc", "ipcns" }, { "uts", "utsns" },   { "network", "netns" },
+    { "ipc", "ipcns" },   { "uts", "utsns" },       { "network", "netns" },
     { "user", "userns" }, { "cgroup", "cgroupns" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
@@ -164,9 +164,9 @@ pinned_dir (const char *type)
 
 enum ns_shape
 {
-  NS_FOREIGN,    /* no engine writes it */
-  NS_PROC,       /* /proc/PID/ns/TYPE: another container's init */
-  NS_PINNED,     /* a bind-mounted namespace file under /run */
+  NS_FOREIGN, /* no engine writes it */
+  NS_PROC,    /* /proc/PID/ns/TYPE: another container's init */
+  NS_PINNED,  /* a bind-mounted namespace file under /run */
 };
 
 /* Split a normalised absolute path into up to 8 components. */
@@ -246,8 +246,8 @@ clone_flag (const char *type)
     const char *t;
     int flag;
   } f[] = {
-    { "pid", CLONE_NEWPID },    { "ipc", CLONE_NEWIPC },   { "uts", CLONE_NEWUTS },
-    { "mount", CLONE_NEWNS },   { "network", CLONE_NEWNET }, { "user", CLONE_NEWUSER },
+    { "pid", CLONE_NEWPID },       { "ipc", CLONE_NEWIPC },     { "uts", CLONE_NEWUTS },
+    { "mount", CLONE_NEWNS },      { "network", CLONE_NEWNET }, { "user", CLONE_NEWUSER },
     { "cgroup", CLONE_NEWCGROUP },
   };
   for (size_t i = 0; i < ARRAY_SIZE (f); i++)
@@ -362,8 +362,7 @@ proc_ns_verdict (struct eval *e, long pid)
 
 /* Host checks on a namespace path an engine shape allows. */
 static const char *
-ns_host_verdict (struct eval *e, const char *path, const char *type, enum ns_shape shape,
-                 long pid)
+ns_host_verdict (struct eval *e, const char *path, const char *type, enum ns_shape shape, long pid)
 {
   struct stat st;
   struct statfs sfs;
@@ -432,8 +431,8 @@ check_host_namespaces (struct eval *e, ocigate_error_t *err)
           continue;
         }
       long pid = 0;
-      enum ns_shape shape = path[0] == '/' && !has_dotdot (path) ? ns_shape (path, type, &pid)
-                                                                 : NS_FOREIGN;
+      enum ns_shape shape
+          = path[0] == '/' && !has_dotdot (path) ? ns_shape (path, type, &pid) : NS_FOREIGN;
       if (shape == NS_FOREIGN)
         {
           finding (e, p, "%s namespace path \"%s\" is not one an engine makes for a pod", type,
@@ -495,7 +494,8 @@ check_userns_host_root (struct eval *e, ocigate_error_t *err)
   cleanup_free char *p = ptrf ("/linux/namespaces/%zu/path", at);
   if (!e->opts->host_checks)
     {
-      finding (e, p, "user namespace joined by path (%s): its mapping can only be judged on the host",
+      finding (e, p,
+               "user namespace joined by path (%s): its mapping can only be judged on the host",
                joined);
       return 0;
     }
@@ -973,8 +973,8 @@ has_suffix_n (const char *c, size_t l, const char *suffix)
 static bool
 host_cgroup_name (const char *c, size_t l)
 {
-  static const char *const units[] = { ".slice", ".scope", ".service", ".mount", ".socket",
-                                       ".swap" };
+  static const char *const units[]
+      = { ".slice", ".scope", ".service", ".mount", ".socket", ".swap" };
   for (size_t i = 0; i < ARRAY_SIZE (units); i++)
     if (has_suffix_n (c, l, units[i]))
       return true;
@@ -1068,7 +1068,8 @@ cgroupfs_verdict (const char *path, const char *uid)
            && pod_name_ok (c[2], l[2], uid, false))
           || (n == 3 && pod_name_ok (c[1], l[1], uid, false)))
         return NULL;
-      return uid ? "it is not a container cgroup of this pod" : "it is not a pod's container cgroup";
+      return uid ? "it is not a container cgroup of this pod"
+                 : "it is not a pod's container cgroup";
     }
   if (comp_is (c[0], l[0], "libpod_parent"))
     return n == 2 || n == 3 ? NULL : "it is not a podman container cgroup";
@@ -1147,11 +1148,11 @@ check_cgroups_path (struct eval *e, ocigate_error_t *err)
     return 0; /* runc's default: a new cgroup named for the container */
   const char *uid = sandbox_uid (e->root);
   const char *c1 = strchr (v, ':');
-  bool systemd = v[0] != '/' && c1 && strchr (c1 + 1, ':') && !strchr (strchr (c1 + 1, ':') + 1, ':')
-                 && !strchr (v, '/');
+  bool systemd = v[0] != '/' && c1 && strchr (c1 + 1, ':')
+                 && !strchr (strchr (c1 + 1, ':') + 1, ':') && !strchr (v, '/');
   cleanup_free char *leaf = NULL;
-  const char *why = systemd ? systemd_verdict (v, uid, e->opts->host_checks, &leaf)
-                            : cgroupfs_verdict (v, uid);
+  const char *why
+      = systemd ? systemd_verdict (v, uid, e->opts->host_checks, &leaf) : cgroupfs_verdict (v, uid);
   if (why == NULL && e->opts->host_checks)
     {
       if (leaf == NULL)

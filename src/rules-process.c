@@ -176,9 +176,8 @@ maps_to_host_root (struct eval *e, const char *mappings, int64_t id)
     return ocigate_maps_to_host_root (e->croot, mappings, id);
   cleanup_free char *map = NULL;
   ocigate_error_t err = NULL;
-  if (ocigate_userns_read_map (joined, strcmp (mappings, "uidMappings") == 0 ? "uid_map"
-                                                                                   : "gid_map",
-                               &map, &err)
+  if (ocigate_userns_read_map (
+          joined, strcmp (mappings, "uidMappings") == 0 ? "uid_map" : "gid_map", &map, &err)
       < 0)
     {
       ocigate_error_free (&err);
@@ -520,8 +519,7 @@ groups_judge (const char *buf, size_t len, const int64_t *want, size_t n, int64_
       ret[i] = w;
       for (size_t k = 0; k < ng; k++)
         {
-          if (!(g[k].gid == w
-                || (g[k].nl == (size_t)tl && memcmp (g[k].name, text, g[k].nl) == 0)))
+          if (!(g[k].gid == w || (g[k].nl == (size_t)tl && memcmp (g[k].name, text, g[k].nl) == 0)))
             continue;
           bool dup = false;
           for (size_t t = 0; t < nt && !dup; t++)

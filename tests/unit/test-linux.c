@@ -357,7 +357,8 @@ cg_rejected (const char *path, bool with_uid, const ocigate_eval_opts_t *o)
 START_TEST (test_cgroups_path)
 {
   static const char *const ok[] = {
-    "/kubepods/besteffort/pod" UID "/de6893510bcbf95eef1e1eb6871d0ee982f06eb2876e5e94370497868d8f742b",
+    "/kubepods/besteffort/pod" UID
+    "/de6893510bcbf95eef1e1eb6871d0ee982f06eb2876e5e94370497868d8f742b",
     "/kubepods/burstable/pod" UID "/crio-abc",
     "/kubepods/pod" UID "/abc",
     "kubepods-besteffort-pod" UID_ ".slice:cri-containerd:abc",
@@ -416,8 +417,8 @@ START_TEST (test_cgroups_path_existing)
 {
   /* With host checks, a cgroup that already exists is someone else's. */
   const char *top = NULL;
-  static const char *const hier[] = { "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified",
-                                      "/sys/fs/cgroup" };
+  static const char *const hier[]
+      = { "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
   char *dir = NULL;
   for (size_t i = 0; i < ARRAY_SIZE (hier) && top == NULL; i++)
     {
@@ -533,8 +534,15 @@ START_TEST (test_groups_by_name)
 
   /* Lines as runc's parser reads them. */
   static const char *const zero[] = {
-    "  1234:x:0:\n",  "1234\n",          "1234:x:junk:\n", "1234:x:+0:\n",
-    "1234:x:-0:\n",   "\xc2\xa0" "1234:x:0:\r\n", "# c\n\n1234:x:00:", "1234:x::\n",
+    "  1234:x:0:\n",
+    "1234\n",
+    "1234:x:junk:\n",
+    "1234:x:+0:\n",
+    "1234:x:-0:\n",
+    "\xc2\xa0"
+    "1234:x:0:\r\n",
+    "# c\n\n1234:x:00:",
+    "1234:x::\n",
   };
   for (size_t i = 0; i < ARRAY_SIZE (zero); i++)
     {
@@ -544,7 +552,12 @@ START_TEST (test_groups_by_name)
       free (b);
     }
   static const char *const not_zero[] = {
-    "#1234:x:0:\n", "1234 :x:0:\n" "x", "01234:x:0:\n", "12345:x:0:\n", "g:x:1234:\n1234:x:0:\n",
+    "#1234:x:0:\n",
+    "1234 :x:0:\n"
+    "x",
+    "01234:x:0:\n",
+    "12345:x:0:\n",
+    "g:x:1234:\n1234:x:0:\n",
   };
   for (size_t i = 0; i < ARRAY_SIZE (not_zero); i++)
     {
