@@ -368,7 +368,7 @@ open_in_root (int rootfd, const char *rel, int flags)
   struct
   {
     uint64_t flags, mode, resolve;
-  } how = { (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), 0,
+  } how = { (uint64_t)(flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY | O_NONBLOCK)), 0,
             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 #ifdef SYS_openat2
   long fd = syscall (SYS_openat2, rootfd, rel, &how, sizeof (how));
@@ -439,7 +439,9 @@ open_in_root (int rootfd, const char *rel, int flags)
       if (last)
         {
           close (next);
-          int last_fd = openat (dir, p, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+          int last_fd = openat (dir, p,
+                                flags | O_NOFOLLOW | O_CLOEXEC
+                                    | (flags & O_PATH ? 0 : O_NOCTTY | O_NONBLOCK));
           int e = errno;
           close (dir);
           return last_fd >= 0 ? last_fd : -e;
@@ -581,6 +583,42 @@ rootfs_of (struct eval *e)
   return xasprintf ("%s/%s", e->opts->bundle, rp);
 }
 
+/* Where a container path lands in the rootfs once the links in it are
+ * followed inside the root (runc places mounts and opens /etc/group that
+ * way): its parent directory resolved, and with follow the file too.
+ * Falls back to the lexical path when nothing of it exists. */
+static char *
+in_root_path (int rootfd, const char *rootreal, const char *cpath, bool follow)
+{
+  cleanup_free char *norm = ocigate_path_normalize (cpath);
+  if (strcmp (norm, "/") == 0)
+    return steal_pointer (&norm);
+  char *slash = strrchr (norm, '/');
+  const char *base = slash + 1;
+  cleanup_free char *parent = xstrndup (norm, (size_t)(slash - norm));
+  cleanup_close int fd = -1;
+  if (follow)
+    fd = open_in_root (rootfd, norm + 1, O_PATH);
+  bool whole = fd >= 0;
+  if (fd < 0)
+    fd = open_in_root (rootfd, *parent ? parent + 1 : ".", O_PATH | O_DIRECTORY);
+  if (fd < 0)
+    return steal_pointer (&norm);
+  char link[64], target[PATH_MAX];
+  snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  ssize_t tl = readlink (link, target, sizeof (target) - 1);
+  size_t rl = strlen (rootreal);
+  if (tl <= 0)
+    return steal_pointer (&norm);
+  target[tl] = '\0';
+  if (strncmp (target, rootreal, rl) != 0 || (target[rl] != '/' && target[rl] != '\0'))
+    return steal_pointer (&norm);
+  const char *inside = target[rl] ? target + rl : "/";
+  if (whole)
+    return xstrdup (inside);
+  return xasprintf ("%s%s%s", inside, strcmp (inside, "/") == 0 ? "" : "/", base);
+}
+
 /* The gids runc will apply for additionalGids (ret, n entries), judged
  * in runtime mode from the image's /etc/group.  Returns false with *why
  * set when they cannot be judged. */
@@ -594,8 +632,18 @@ applied_gids (struct eval *e, const ocigate_json_t *extra, int64_t *ret, const c
   *why = NULL;
   if (!e->opts->host_checks || n == 0 || e->croot == NULL)
     return true; /* offline: judged as numbers */
+  cleanup_free char *rootfs = rootfs_of (e);
+  cleanup_free char *rootreal = rootfs ? realpath (rootfs, NULL) : NULL;
+  cleanup_close int rootfd = rootreal ? open (rootreal, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (rootfd < 0)
+    {
+      *why = "the root filesystem cannot be opened";
+      return false;
+    }
   /* A mount over /etc/group or a directory above it decides what runc
-   * reads, not the image. */
+   * reads, not the image: judged where the links inside the rootfs
+   * lead (/etc may be a link to /data, where a volume is mounted). */
+  cleanup_free char *group_at = in_root_path (rootfd, rootreal, "/etc/group", true);
   const ocigate_json_t *mounts = oj_get (e->croot, "mounts");
   const char *bind_source = NULL;
   for (size_t i = 0; i < oj_len (mounts); i++)
@@ -604,17 +652,19 @@ applied_gids (struct eval *e, const ocigate_json_t *extra, int64_t *ret, const c
       const char *d = oj_str (oj_get (m, "destination"));
       if (d == NULL)
         continue;
-      cleanup_free char *nd = ocigate_path_normalize (d[0] == '/' ? d : "/");
       if (d[0] != '/' || has_dotdot_comp (d))
         {
           *why = "a mount destination cannot be placed";
           return false;
         }
-      if (!covers (nd, "/etc/group"))
+      cleanup_free char *nd = in_root_path (rootfd, rootreal, d, false);
+      cleanup_free char *lex = ocigate_path_normalize (d);
+      if (!covers (nd, "/etc/group") && !covers (nd, group_at) && !covers (lex, "/etc/group"))
         continue;
       /* podman binds a group file it wrote over /etc/group: read that */
       const char *src = oj_str (oj_get (m, "source"));
-      if (strcmp (nd, "/etc/group") == 0 && ocigate_mount_is_bind (m) && src && src[0] == '/')
+      if (strcmp (lex, "/etc/group") == 0 && strcmp (nd, group_at) == 0 && ocigate_mount_is_bind (m)
+          && src && src[0] == '/')
         bind_source = src;
       else
         {
@@ -633,13 +683,7 @@ applied_gids (struct eval *e, const ocigate_json_t *extra, int64_t *ret, const c
         }
       return true;
     }
-  cleanup_free char *rootfs = rootfs_of (e);
-  if (rootfs == NULL)
-    {
-      *why = "the root filesystem is unknown";
-      return false;
-    }
-  if (ocigate_groups_resolve (rootfs, ret, n, ret, &lerr) < 0)
+  if (ocigate_groups_resolve (rootreal, ret, n, ret, &lerr) < 0)
     {
       ocigate_error_free (&lerr);
       *why = "the image's /etc/group cannot be read safely";

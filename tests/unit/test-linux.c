@@ -607,6 +607,32 @@ START_TEST (test_groups_file_location)
   free (src);
   rm_rf (b);
   free (b);
+
+  /* /etc is a link inside the image: a mount where it leads replaces the
+   * file runc reads, whatever the destination's spelling. */
+  b = group_bundle (NULL);
+  char *etc = xasprintf ("%s/rootfs/etc", b);
+  char *data = xasprintf ("%s/rootfs/data", b);
+  char *grp = xasprintf ("%s/rootfs/data/group", b);
+  ck_assert_int_eq (rmdir (etc), 0);
+  ck_assert_int_eq (mkdir (data, 0755), 0);
+  write_file (grp, "users:x:100:\n");
+  ck_assert_int_eq (symlink ("data", etc), 0);
+  char *x = xasprintf ("%s/rootfs/x", b);
+  ck_assert_int_eq (symlink ("/etc", x), 0);
+  ck_assert (!gids_rejected (b, "[1234]", NULL, 0));
+  ck_assert (gids_rejected (
+      b, "[1234]", "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}", 0));
+  ck_assert (gids_rejected (
+      b, "[1234]", "{\"destination\":\"/x/group\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}", 0));
+  ck_assert (!gids_rejected (
+      b, "[1234]", "{\"destination\":\"/datax\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}", 0));
+  free (etc);
+  free (data);
+  free (grp);
+  free (x);
+  rm_rf (b);
+  free (b);
 }
 END_TEST
 
