@@ -534,15 +534,9 @@ START_TEST (test_groups_by_name)
 
   /* Lines as runc's parser reads them. */
   static const char *const zero[] = {
-    "  1234:x:0:\n",
-    "1234\n",
-    "1234:x:junk:\n",
-    "1234:x:+0:\n",
-    "1234:x:-0:\n",
-    "\xc2\xa0"
-    "1234:x:0:\r\n",
-    "# c\n\n1234:x:00:",
-    "1234:x::\n",
+    "  1234:x:0:\n",     "1234\n",       "1234:x:junk:\n",
+    "1234:x:+0:\n",      "1234:x:-0:\n", "\302\2401234:x:0:\r\n", /* U+00A0 first */
+    "# c\n\n1234:x:00:", "1234:x::\n",
   };
   for (size_t i = 0; i < ARRAY_SIZE (zero); i++)
     {
@@ -552,12 +546,7 @@ START_TEST (test_groups_by_name)
       free (b);
     }
   static const char *const not_zero[] = {
-    "#1234:x:0:\n",
-    "1234 :x:0:\n"
-    "x",
-    "01234:x:0:\n",
-    "12345:x:0:\n",
-    "g:x:1234:\n1234:x:0:\n",
+    "#1234:x:0:\n", "1234 :x:0:\nx", "01234:x:0:\n", "12345:x:0:\n", "g:x:1234:\n1234:x:0:\n",
   };
   for (size_t i = 0; i < ARRAY_SIZE (not_zero); i++)
     {
