@@ -32,13 +32,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# helper PIDVAR CMD...: start CMD in the background (it must exec sleep).
+# helper CMD...: start CMD in the background (it must exec sleep); its
+# pid is $LAST.
 helper() {
-	local var=$1
-	shift
 	"$@" &
-	HELPERS="$HELPERS $!"
-	printf -v "$var" '%s' "$!"
+	LAST=$!
+	HELPERS="$HELPERS $LAST"
 	sleep 0.3
 }
 
@@ -48,7 +47,7 @@ expect_reject() {
 	gate create --bundle "$T/$1" "$P$1" >/dev/null 2>"$T/err" || rc=$?
 	[ "$rc" = 1 ] || fail "$1: exit $rc, want 1: $(cat "$T/err")"
 	grep -q "$2: .*$3" "$T/err" || fail "$1: no $2 finding ($3): $(cat "$T/err")"
-	[ -z "$("$RUNC" --root "$ROOT" list -q | grep -x "$P$1")" ] || fail "$1 was created"
+	if "$RUNC" --root "$ROOT" list -q | grep -qx "$P$1"; then fail "$1 was created"; fi
 }
 expect_run() {
 	gate create --bundle "$T/$1" "$P$1" >/dev/null 2>"$T/err" || fail "$1 refused: $(cat "$T/err")"
@@ -62,7 +61,8 @@ edit() {
 }
 
 # ---- a foreign mount namespace ----
-helper victim unshare -m --propagation private sleep 1000
+helper unshare -m --propagation private sleep 1000
+victim=$LAST
 victim_root=$(stat -L -c %i "/proc/$victim/root")
 rt_bundle "$T/mnt" 1000
 edit mnt "(.linux.namespaces[] | select(.type == \"mount\")) += {path: \"/proc/$victim/ns/mnt\"}"
@@ -71,6 +71,7 @@ expect_reject mnt host-namespaces "mount namespace joined by path"
 
 # ---- a pod: sandbox and app container ----
 rt_bundle "$T/sb" 65535
+# shellcheck disable=SC2016 # jq's own \(...) interpolation
 edit sb --arg p "$P" '.annotations = {"io.kubernetes.cri.container-type": "sandbox",
 	"io.kubernetes.cri.sandbox-id": "\($p)sb"}'
 expect_run sb
@@ -88,13 +89,15 @@ expect_run app
 cp -r "$T/app" "$T/app2"
 edit app2 '.annotations["io.kubernetes.cri.sandbox-id"] = "other"'
 expect_reject app2 host-namespaces "not the pod sandbox's init process"
-helper netproc unshare -n sleep 1000
+helper unshare -n sleep 1000
+netproc=$LAST
 rt_bundle "$T/net" 1000
 edit net "(.linux.namespaces[] | select(.type == \"network\")) += {path: \"/proc/$netproc/ns/net\"}"
 expect_reject net host-namespaces "not the init process of a container of this runtime"
 
 # ---- joined user namespace behind decoy mappings ----
-helper rootns unshare -U -r sleep 1000
+helper unshare -U -r sleep 1000
+rootns=$LAST
 rt_bundle "$T/decoy" 0
 edit decoy ".linux.namespaces += [{type: \"user\", path: \"/proc/$rootns/ns/user\"}]
 	| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
@@ -106,6 +109,7 @@ grep -q "userns-host-root: user namespace joined by path" "$T/err" || fail "deco
 # even when it joins; they are not what it applies)
 rt_bundle "$T/usb" 0
 chmod 0755 "$T/usb" "$T/usb/rootfs"
+# shellcheck disable=SC2016 # jq's own \(...) interpolation
 edit usb --arg p "$P" '.linux.namespaces += [{type: "user"}]
 	| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 	| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
@@ -133,7 +137,7 @@ for h in /sys/fs/cgroup/pids /sys/fs/cgroup; do
 	mkdir -p "$h$svc" && CGROUPS="$h$svc $h/system.slice $CGROUPS" && break
 done
 [ -d "$h$svc" ] || fail "cannot make a cgroup for the service"
-helper svcproc sh -c "echo \$\$ > $h$svc/cgroup.procs && exec sleep 1000"
+helper sh -c "echo \$\$ > $h$svc/cgroup.procs && exec sleep 1000"
 rt_bundle "$T/cg" 1000
 edit cg ".linux.cgroupsPath = \"$svc\" | .linux.resources.pids = {limit: 1}"
 expect_reject cg cgroups-path "outside the engines' cgroup parents"
@@ -153,9 +157,9 @@ printf 'root:x:0:\n1234:x:0:\nusers:x:100:\n' >"$T/grp/rootfs/etc/group"
 edit grp '.process.user.additionalGids = [1234]'
 # what runc does with it, without the gate
 "$RUNC" --root "$ROOT" create --bundle "$T/grp" "$P"raw >/dev/null 2>&1 || fail "runc create raw"
-groups=$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$("$RUNC" --root "$ROOT" state "$P"raw | jq -r .pid)/status")
+groups=$(awk '/^Groups:/ { $1 = ""; gsub(/[ \t]/, ""); print }' "/proc/$("$RUNC" --root "$ROOT" state "$P"raw | jq -r .pid)/status")
 "$RUNC" --root "$ROOT" delete --force "$P"raw
-[ "$(echo $groups)" = 0 ] || fail "runc applied groups '$groups', the premise is gid 0"
+[ "$groups" = 0 ] || fail "runc applied groups '$groups', the premise is gid 0"
 expect_reject grp root-group "name of a group with gid 0"
 # near miss: no such line
 printf 'root:x:0:\nusers:x:100:\n' >"$T/grp/rootfs/etc/group"
@@ -168,7 +172,7 @@ printf 'root:x:0:\n1234:x:0:\nusers:x:100:\n' >"$T/grp2/rootfs/etc/group"
 expect_run grp2
 rc=0
 gate exec -g 1234 "$P"grp2 id -G >"$T/out" 2>"$T/err" || rc=$?
-[ "$rc" = 1 ] && [ ! -s "$T/out" ] || fail "exec -g 1234: exit $rc: $(cat "$T/out" "$T/err")"
+if [ "$rc" != 1 ] || [ -s "$T/out" ]; then fail "exec -g 1234: exit $rc: $(cat "$T/out" "$T/err")"; fi
 grep -q "root-group" "$T/err" || fail "exec -g: $(cat "$T/err")"
 out=$(gate exec -g 100 "$P"grp2 id -G 2>"$T/err") || fail "exec -g 100: $(cat "$T/err")"
 case " $out " in *" 100 "*) ;; *) fail "exec -g 100: groups $out" ;; esac
