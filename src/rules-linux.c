@@ -890,8 +890,20 @@ check_net_devices (struct eval *e, ocigate_error_t *err)
 int
 check_image_registry (struct eval *e, ocigate_error_t *err)
 {
-  const char *image = e->res->ctx.image;
+  const ocigate_context_t *ctx = &e->res->ctx;
+  const char *image = ctx->image;
   if (e->pol->images_allowed.n == 0)
+    return 0;
+  /* A pod sandbox runs the pause image the node's operator configured in
+   * the engine (containerd's sandbox_image, CRI-O's pause_image): the CRI
+   * gives a pod no say in it.  containerd 1.7 names it and it is judged;
+   * containerd 1.6 does not, and CRI-O's name for it is one a pod
+   * annotation can overwrite, so an engine's sandbox without a believed
+   * image name is not judged.  The engine and the container type are
+   * believed only as the context decides (in runtime mode: the engine is
+   * the caller). */
+  if (image == NULL && ctx->engine && ctx->container_type
+      && strcmp (ctx->container_type, "sandbox") == 0)
     return 0;
   if (image == NULL)
     finding (e, "/annotations", "no image annotation from the engine; images.allowed is set");
@@ -902,38 +914,90 @@ check_image_registry (struct eval *e, ocigate_error_t *err)
 
 /* ---- runtime annotations ---- */
 
-static bool
-runtime_annotation (const char *key)
+/* Annotations the runtime acts on.  crun reads run.oci.* from the
+ * annotations themselves, runc reads org.systemd.property.* from them
+ * (systemd cgroup driver), and runc reads the rest from its labels: each
+ * annotation becomes the label "KEY=VALUE", which runc splits at the first
+ * '='.  `runc exec` without --process builds its process from
+ * <value of the first label whose key part is "bundle">/config.json, and
+ * CRIU takes its configuration file from the label org.criu.config; the
+ * annotations come before runc's own bundle label.  So `bundle=/p` is the
+ * label key `bundle`, and every key with '=' is stripped: runc's labels
+ * (exec's bundle, CRIU, the OCI state hooks are given) read it as another
+ * key than the one judged, and no engine writes one (Kubernetes forbids
+ * '=' in keys). */
+enum runtime_ann
 {
-  return str_has_prefix (key, "run.oci.") || str_has_prefix (key, "org.systemd.property.")
-         || strcmp (key, "org.criu.config") == 0 || strcmp (key, "bundle") == 0;
+  ANN_NONE,
+  ANN_ACTED, /* the runtime acts on the key itself */
+  ANN_SPLIT, /* a key with '=': runc's label key is its first part */
+};
+
+static bool
+runc_label_key (const char *key, size_t len)
+{
+  return (len == 6 && memcmp (key, "bundle", 6) == 0)
+         || (len == 15 && memcmp (key, "org.criu.config", 15) == 0);
 }
+
+static enum runtime_ann
+runtime_annotation (const char *key, size_t klen)
+{
+  if (str_has_prefix (key, "run.oci.") || str_has_prefix (key, "org.systemd.property.")
+      || runc_label_key (key, klen))
+    return ANN_ACTED;
+  if (memchr (key, '=', klen))
+    return ANN_SPLIT;
+  return ANN_NONE;
+}
+
+/* Findings named one by one; the rest are counted in one more (a config
+ * of 800,000 such keys must not make 800,000 messages). */
+#define RUNTIME_ANN_NAMED 16
 
 int
 check_runtime_annotations (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *a = oj_get (e->root, "annotations");
+  size_t n = 0;
   for (size_t i = 0; i < oj_len (a); i++)
     {
       const char *key = a->u.obj.m[i].key;
-      if (!runtime_annotation (key))
+      size_t klen = a->u.obj.m[i].klen;
+      enum runtime_ann k = runtime_annotation (key, klen);
+      if (k == ANN_NONE || n++ >= RUNTIME_ANN_NAMED)
         continue;
       strbuf_t p = { 0 };
       strbuf_puts (&p, "/annotations");
       ocigate_pointer_append (&p, key);
-      finding (e, p.s, "annotation %s changes how the runtime sets the container up", key);
+      if (k == ANN_ACTED)
+        finding (e, p.s, "annotation %s changes how the runtime sets the container up", key);
+      else
+        {
+          size_t l = (size_t)((const char *)memchr (key, '=', klen) - key);
+          finding (e, p.s, "annotation key %s contains '=': runc reads it as the label %.*s%s", key,
+                   (int)l, key, runc_label_key (key, l) ? ", which the runtime acts on" : "");
+        }
       free (p.s);
     }
+  if (n > RUNTIME_ANN_NAMED)
+    finding (e, "/annotations", "and %zu more annotations the runtime acts on or misreads",
+             n - RUNTIME_ANN_NAMED);
   return 0;
 }
 
+/* One pass, members kept in order: linear in the number of annotations. */
 int
 fix_runtime_annotations (struct eval *e, ocigate_error_t *err)
 {
   ocigate_json_t *a = oj_get (e->root, "annotations");
-  for (size_t i = oj_len (a); i-- > 0;)
-    if (runtime_annotation (a->u.obj.m[i].key))
-      oj_remove (a, a->u.obj.m[i].key);
+  if (a == NULL || a->type != OJ_OBJECT)
+    return 0;
+  size_t w = 0;
+  for (size_t i = 0; i < a->u.obj.n; i++)
+    if (runtime_annotation (a->u.obj.m[i].key, a->u.obj.m[i].klen) == ANN_NONE)
+      a->u.obj.m[w++] = a->u.obj.m[i];
+  a->u.obj.n = w;
   return 0;
 }
 
