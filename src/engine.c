@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine-internal.h"
@@ -661,53 +662,342 @@ ocigate_process_parse (const char *buf, size_t len, const ocigate_policy_t *pol,
   return doc;
 }
 
-/* ---- context and effective policy ---- */
+/* ---- context: who the container is ---- */
 
-static const char *
-annotation (const ocigate_json_t *ann, const char *key)
+/* The annotation keys the context reads.  One pass over the annotations
+ * picks them out, so building the context costs one short comparison per
+ * annotation whatever the document holds. */
+enum ctx_key
 {
-  return oj_str (oj_get (ann, key));
+  /* containerd's CRI plugin */
+  K_CTRD_TYPE,
+  K_CTRD_SANDBOX_ID,
+  K_CTRD_NAMESPACE,
+  K_CTRD_NAME,
+  K_CTRD_CONTAINER,
+  K_CTRD_IMAGE,
+  K_CTRD_SANDBOX_IMAGE,
+  /* CRI-O */
+  K_CRIO_TYPE,
+  K_CRIO_CONTAINER_ID,
+  K_CRIO_SANDBOX_ID,
+  K_CRIO_NAMESPACE,
+  K_CRIO_KUBE_NAME,
+  K_CRIO_LABELS,
+  K_CRIO_IMAGE,
+  /* the kubelet's CRI labels, which CRI-O writes as annotations last */
+  K_POD_NAMESPACE,
+  K_POD_NAME,
+  K_CONTAINER_NAME,
+  /* which engine made the container: CRI-O "cri-o", podman "libpod" */
+  K_MANAGER,
+  K_COUNT
+};
+
+static const char *const ctx_keys[K_COUNT] = {
+  [K_CTRD_TYPE] = "io.kubernetes.cri.container-type",
+  [K_CTRD_SANDBOX_ID] = "io.kubernetes.cri.sandbox-id",
+  [K_CTRD_NAMESPACE] = "io.kubernetes.cri.sandbox-namespace",
+  [K_CTRD_NAME] = "io.kubernetes.cri.sandbox-name",
+  [K_CTRD_CONTAINER] = "io.kubernetes.cri.container-name",
+  [K_CTRD_IMAGE] = "io.kubernetes.cri.image-name",
+  [K_CTRD_SANDBOX_IMAGE] = "io.kubernetes.cri.podsandbox.image-name",
+  [K_CRIO_TYPE] = "io.kubernetes.cri-o.ContainerType",
+  [K_CRIO_CONTAINER_ID] = "io.kubernetes.cri-o.ContainerID",
+  [K_CRIO_SANDBOX_ID] = "io.kubernetes.cri-o.SandboxID",
+  [K_CRIO_NAMESPACE] = "io.kubernetes.cri-o.Namespace",
+  [K_CRIO_KUBE_NAME] = "io.kubernetes.cri-o.KubeName",
+  [K_CRIO_LABELS] = "io.kubernetes.cri-o.Labels",
+  [K_CRIO_IMAGE] = "io.kubernetes.cri-o.ImageName",
+  [K_POD_NAMESPACE] = "io.kubernetes.pod.namespace",
+  [K_POD_NAME] = "io.kubernetes.pod.name",
+  [K_CONTAINER_NAME] = "io.kubernetes.container.name",
+  [K_MANAGER] = "io.container.manager",
+};
+
+/* Is key[0..len) one the context reads, or in a family it reads from? */
+static int
+ctx_key_index (const char *key, size_t len)
+{
+  for (int k = 0; k < K_COUNT; k++)
+    if (strlen (ctx_keys[k]) == len && memcmp (ctx_keys[k], key, len) == 0)
+      return k;
+  return -1;
+}
+
+struct ctx_scan
+{
+  const char *v[K_COUNT]; /* string values, NULL when absent (or not a string) */
+  bool present[K_COUNT];
+  bool split_clash; /* a key with '=' that runc's labels read as a context key */
+};
+
+/* runc turns every annotation into a "KEY=VALUE" label and splits it at
+ * the first '=': `a=b` with value c reads as key `a`, value `b=c` (OCI
+ * state given to hooks, CRIU's config, exec's bundle).  A key with '='
+ * whose first part is a key the context reads, or any io.kubernetes.* /
+ * io.container.* key, makes the identity ambiguous: it is not believed. */
+static void
+ctx_scan (const ocigate_json_t *ann, struct ctx_scan *s)
+{
+  memset (s, 0, sizeof (*s));
+  for (size_t i = 0; i < oj_len (ann); i++)
+    {
+      const ocigate_json_member_t *m = &ann->u.obj.m[i];
+      if (m->klen < 3 || memcmp (m->key, "io.", 3) != 0)
+        continue;
+      const char *eq = memchr (m->key, '=', m->klen);
+      if (eq)
+        {
+          size_t l = (size_t)(eq - m->key);
+          if (ctx_key_index (m->key, l) >= 0
+              || (l >= 14 && memcmp (m->key, "io.kubernetes.", 14) == 0)
+              || (l >= 13 && memcmp (m->key, "io.container.", 13) == 0))
+            s->split_clash = true;
+          continue;
+        }
+      int k = ctx_key_index (m->key, m->klen);
+      if (k < 0)
+        continue;
+      s->present[k] = true;
+      s->v[k] = oj_str (m->val);
+    }
+}
+
+static bool
+str_eq0 (const char *a, const char *b)
+{
+  return a && b && strcmp (a, b) == 0;
+}
+
+/* runc's container id charset (^[\w+-\.]+$, never "." or ".."): an id
+ * that passes cannot add path components to the bundle checks below. */
+static bool
+runc_id_ok (const char *id)
+{
+  if (id == NULL || *id == '\0' || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+    return false;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+          || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
+      return false;
+  return true;
+}
+
+/* The bundle directory as runc will see it: physical in runtime mode,
+ * trailing slashes dropped.  Caller frees. */
+static char *
+bundle_path (const ocigate_eval_opts_t *opts)
+{
+  const char *b = opts->bundle && *opts->bundle ? opts->bundle : ".";
+  char *p = opts->host_checks ? realpath (b, NULL) : NULL;
+  if (p == NULL)
+    p = xstrdup (b);
+  for (size_t l = strlen (p); l > 1 && p[l - 1] == '/'; l--)
+    p[l - 1] = '\0';
+  return p;
+}
+
+static bool
+str_has_suffix (const char *s, const char *suffix)
+{
+  size_t a = strlen (s), b = strlen (suffix);
+  return a >= b && memcmp (s + a - b, suffix, b) == 0;
+}
+
+/* The last component of --root. */
+static bool
+root_base_is (const char *root, const char *base)
+{
+  if (root == NULL)
+    return false;
+  size_t l = strlen (root);
+  while (l > 1 && root[l - 1] == '/')
+    l--;
+  size_t b = strlen (base);
+  return l > b && root[l - b - 1] == '/' && memcmp (root + l - b, base, b) == 0;
+}
+
+/* containerd's runc shim (io.containerd.runc.v2) runs the runtime as
+ *   --root <RuncRoot>/k8s.io ... create --bundle <state>/io.containerd.runtime.v2.task/k8s.io/<id> <id>
+ * and the CRI plugin keeps every pod in the namespace k8s.io.  podman and
+ * CRI-O bundles are <runroot>/<driver>-containers/<id>/userdata: neither
+ * can put a container there. */
+static const char *
+containerd_call (const ocigate_eval_opts_t *opts, const struct ctx_scan *s, bool sandbox)
+{
+  const char *id = opts->container_id;
+  if (!runc_id_ok (id))
+    return "the container id is not one runc accepts";
+  if (!root_base_is (opts->runtime_root, "k8s.io"))
+    return "containerd's keys, but --root is not containerd's <root>/k8s.io";
+  cleanup_free char *b = bundle_path (opts);
+  cleanup_free char *want = xasprintf ("/io.containerd.runtime.v2.task/k8s.io/%s", id);
+  if (!str_has_suffix (b, want))
+    return "containerd's keys, but the bundle is not containerd's task directory for this id";
+  if (sandbox != str_eq0 (s->v[K_CTRD_SANDBOX_ID], id))
+    return "containerd's keys, but the sandbox id does not match the container id";
+  return NULL;
+}
+
+/* CRI-O (through conmon) runs the runtime as
+ *   --root=<runtime_root> create --bundle <runroot>/<driver>-containers/<id>/userdata ... <id>
+ * podman uses the same storage layout, so the layout alone does not tell
+ * them apart: CRI-O always passes --root and writes its container id,
+ * which a podman user cannot know before podman picks it. */
+static const char *
+crio_call (const ocigate_eval_opts_t *opts, const struct ctx_scan *s)
+{
+  const char *id = opts->container_id;
+  if (!runc_id_ok (id))
+    return "the container id is not one runc accepts";
+  if (opts->runtime_root == NULL || *opts->runtime_root == '\0')
+    return "CRI-O's keys, but no --root (CRI-O always passes one)";
+  if (!str_eq0 (s->v[K_CRIO_CONTAINER_ID], id))
+    return "CRI-O's keys, but its container id annotation is not the container id";
+  cleanup_free char *b = bundle_path (opts);
+  cleanup_free char *want = xasprintf ("/%s/userdata", id);
+  if (!str_has_suffix (b, want))
+    return "CRI-O's keys, but the bundle is not CRI-O's <id>/userdata directory";
+  return NULL;
+}
+
+/* The kubelet's CRI labels as CRI-O recorded them (io.kubernetes.cri-o.Labels,
+ * a JSON object of strings) must agree with the ones it wrote as
+ * annotations.  Parsed strictly: one level, bounded size, no duplicates. */
+#define CRIO_LABELS_MAX (256 * 1024)
+static const char *
+crio_labels_agree (const ocigate_json_t *labels, const struct ctx_scan *s)
+{
+  static const int keys[] = { K_POD_NAMESPACE, K_POD_NAME, K_CONTAINER_NAME };
+  cleanup_error ocigate_error_t err = NULL;
+  if (labels == NULL || labels->type != OJ_STRING)
+    return "CRI-O's labels annotation is missing";
+  if (labels->u.str.len > CRIO_LABELS_MAX)
+    return "CRI-O's labels annotation is too large";
+  ocigate_json_parse_opts_t o = { .name = ctx_keys[K_CRIO_LABELS], .max_depth = 1 };
+  cleanup_doc ocigate_doc_t *d = ocigate_json_parse (labels->u.str.s, labels->u.str.len, &o, &err);
+  if (d == NULL || ocigate_doc_root (d)->type != OJ_OBJECT)
+    return "CRI-O's labels annotation is not a JSON object";
+  const ocigate_json_t *r = ocigate_doc_root (d);
+  for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+    if (!str_eq0 (oj_str (oj_get (r, ctx_keys[keys[i]])), s->v[keys[i]]))
+      return "CRI-O's labels annotation disagrees with the kubelet's labels";
+  return NULL;
+}
+
+/* CRI-O writes its own keys and then, for a pod sandbox, every pod
+ * annotation and then every CRI label over them (for a container: the
+ * kubelet's container annotations and labels).  So on a sandbox a pod
+ * author can overwrite io.kubernetes.cri-o.Namespace, ContainerType,
+ * Labels, ImageName, io.container.manager...; only the keys written last
+ * are the kubelet's and CRI-O's own: the CRI labels io.kubernetes.pod.
+ * {namespace,name} and io.kubernetes.container.name, which CRI-O sets to
+ * "POD" for the infra container (a container name is a lower-case DNS
+ * label, never "POD").  Identity comes from those; every other key must
+ * agree with them, or nothing is believed (a pod author can only lose an
+ * exemption that way). */
+static const char *
+crio_context (const struct ctx_scan *s, const ocigate_json_t *ann, ocigate_context_t *ctx)
+{
+  const char *why;
+  if (!str_eq0 (s->v[K_MANAGER], "cri-o"))
+    return "CRI-O's keys, but io.container.manager is not \"cri-o\"";
+  if (!s->v[K_POD_NAMESPACE] || !s->v[K_POD_NAME] || !s->v[K_CONTAINER_NAME])
+    return "CRI-O's keys without the kubelet's pod and container labels";
+  bool sandbox = strcmp (s->v[K_CONTAINER_NAME], "POD") == 0;
+  if (!str_eq0 (s->v[K_CRIO_TYPE], sandbox ? "sandbox" : "container"))
+    return "CRI-O's container type disagrees with the kubelet's labels";
+  if (!s->v[K_CRIO_CONTAINER_ID] || !s->v[K_CRIO_SANDBOX_ID]
+      || sandbox != (strcmp (s->v[K_CRIO_CONTAINER_ID], s->v[K_CRIO_SANDBOX_ID]) == 0))
+    return "CRI-O's container and sandbox ids disagree with the container type";
+  if (sandbox
+      && ((s->present[K_CRIO_NAMESPACE] && !str_eq0 (s->v[K_CRIO_NAMESPACE], s->v[K_POD_NAMESPACE]))
+          || (s->present[K_CRIO_KUBE_NAME] && !str_eq0 (s->v[K_CRIO_KUBE_NAME], s->v[K_POD_NAME]))))
+    return "CRI-O's sandbox namespace or name disagrees with the kubelet's labels";
+  if ((why = crio_labels_agree (oj_get (ann, ctx_keys[K_CRIO_LABELS]), s)) != NULL)
+    return why;
+  ctx->engine = "cri-o";
+  ctx->container_type = sandbox ? "sandbox" : "container";
+  ctx->namespace = s->v[K_POD_NAMESPACE];
+  ctx->pod = s->v[K_POD_NAME];
+  ctx->container = sandbox ? NULL : s->v[K_CONTAINER_NAME];
+  /* A sandbox runs CRI-O's configured pause image whatever its (pod
+   * writable) image annotations say: no image is claimed for it. */
+  ctx->image = sandbox ? NULL : s->v[K_CRIO_IMAGE];
+  return NULL;
+}
+
+/* containerd's CRI plugin writes its keys after any pod annotations the
+ * operator lets through (pod_annotations), so its keys are its own. */
+static const char *
+containerd_context (const struct ctx_scan *s, ocigate_context_t *ctx)
+{
+  const char *ct = s->v[K_CTRD_TYPE];
+  bool sandbox = str_eq0 (ct, "sandbox");
+  if (!sandbox && !str_eq0 (ct, "container"))
+    return "containerd's container type is neither \"sandbox\" nor \"container\"";
+  if (s->present[K_MANAGER])
+    return "containerd's keys next to io.container.manager, which containerd never writes";
+  if (!s->v[K_CTRD_SANDBOX_ID] || !s->v[K_CTRD_NAMESPACE] || !s->v[K_CTRD_NAME]
+      || (!sandbox && (!s->v[K_CTRD_CONTAINER] || !s->v[K_CTRD_IMAGE])))
+    return "containerd's keys without the ones it always writes";
+  ctx->engine = "containerd";
+  ctx->container_type = ct;
+  ctx->namespace = s->v[K_CTRD_NAMESPACE];
+  ctx->pod = s->v[K_CTRD_NAME];
+  ctx->container = sandbox ? NULL : s->v[K_CTRD_CONTAINER];
+  /* containerd 1.7 names the sandbox image; 1.6 does not (its configured
+   * sandbox_image, never the pod's choice). */
+  ctx->image = sandbox ? s->v[K_CTRD_SANDBOX_IMAGE] : s->v[K_CTRD_IMAGE];
+  return NULL;
 }
 
 static void
-build_context (const ocigate_json_t *root, ocigate_context_t *ctx)
+build_context (const ocigate_json_t *root, const ocigate_eval_opts_t *opts, ocigate_result_t *res)
 {
+  ocigate_context_t *ctx = &res->ctx;
   const ocigate_json_t *ann = oj_get (root, "annotations");
+  struct ctx_scan s;
+  const char *why = NULL;
+
   memset (ctx, 0, sizeof (*ctx));
-  if (ann == NULL)
+  if (ann == NULL || ann->type != OJ_OBJECT)
     return;
-  /* Only keys the engine itself writes.  CRI-O copies pod annotations into
-   * config.json too, but cannot let a pod set its own ContainerType etc.
-   * because it writes its keys last; containerd's keys are its own.  Both
-   * families at once means one of them came from a pod author (containerd's
-   * keys under CRI-O, or CRI-O's passed through by containerd): which one
-   * cannot be told, so neither counts. */
-  const char *ct = annotation (ann, "io.kubernetes.cri.container-type");
-  if (ct && annotation (ann, "io.kubernetes.cri-o.ContainerType"))
+  ctx_scan (ann, &s);
+  bool ctrd = s.present[K_CTRD_TYPE];
+  bool crio = s.present[K_CRIO_TYPE] || str_eq0 (s.v[K_MANAGER], "cri-o");
+  if (!ctrd && !crio && !s.split_clash)
     return;
-  if (ct)
+  if (s.split_clash)
+    why = "an annotation key with '=' reads as an identity key to runc";
+  else if (ctrd && crio)
+    /* One family was written by someone else: which cannot be told. */
+    why = "both containerd's and CRI-O's keys";
+  else if (ctrd)
     {
-      ctx->engine = "containerd";
-      ctx->container_type = ct;
-      ctx->namespace = annotation (ann, "io.kubernetes.cri.sandbox-namespace");
-      ctx->pod = annotation (ann, "io.kubernetes.cri.sandbox-name");
-      ctx->container = annotation (ann, "io.kubernetes.cri.container-name");
-      ctx->image = annotation (ann, "io.kubernetes.cri.image-name");
-      if (ctx->image == NULL)
-        ctx->image = annotation (ann, "io.kubernetes.cri.podsandbox.image-name");
+      why = containerd_context (&s, ctx);
+      if (why == NULL && opts->runtime_call)
+        why = containerd_call (opts, &s, strcmp (ctx->container_type, "sandbox") == 0);
+    }
+  else
+    {
+      why = crio_context (&s, ann, ctx);
+      if (why == NULL && opts->runtime_call)
+        why = crio_call (opts, &s);
+    }
+  if (why)
+    {
+      memset (ctx, 0, sizeof (*ctx));
+      ctx->distrust = why;
+      if (res->note == NULL)
+        res->note = xasprintf ("identity not believed: %s", why);
       return;
     }
-  ct = annotation (ann, "io.kubernetes.cri-o.ContainerType");
-  if (ct)
-    {
-      ctx->engine = "cri-o";
-      ctx->container_type = ct;
-      ctx->namespace = annotation (ann, "io.kubernetes.cri-o.Namespace");
-      ctx->pod = annotation (ann, "io.kubernetes.cri-o.KubeName");
-      ctx->container = annotation (ann, "io.kubernetes.cri-o.ContainerName");
-      ctx->image = annotation (ann, "io.kubernetes.cri-o.ImageName");
-    }
+  ctx->caller_checked = opts->runtime_call;
 }
+
+/* ---- effective policy ---- */
 
 static bool
 match_list (const ocigate_strlist_t *l, const char *v, bool prefix)
@@ -779,7 +1069,7 @@ ocigate_evaluate (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate
   eval_init (&e, pol, doc, opts, res);
   res->mode = pol->mode;
   res->policy_name = ocigate_policy_name (pol);
-  build_context (e.root, &res->ctx);
+  build_context (e.root, e.opts, res);
   effective (pol, &e);
 
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
@@ -881,7 +1171,7 @@ process_eval_init (struct eval *e, const ocigate_policy_t *pol, ocigate_doc_t *p
        * container the process joins. */
       e->croot = ocigate_doc_root (container);
       e->ceiling = oj_get (e->croot, "process");
-      build_context (ocigate_doc_root (container), &res->ctx);
+      build_context (e->croot, e->opts, res);
     }
   effective (pol, e);
 }

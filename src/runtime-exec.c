@@ -549,7 +549,12 @@ ocigate_rt_vet_exec (struct rt *rt)
   if (ocigate_read_file (config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
       || (container = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
     return ocigate_rt_fail (rt, "exec", id, bundle, &err);
-  ocigate_eval_opts_t opts = { .name = config, .bundle = bundle, .host_checks = true };
+  ocigate_eval_opts_t opts = { .name = config,
+                               .bundle = bundle,
+                               .host_checks = true,
+                               .runtime_call = true,
+                               .container_id = id,
+                               .runtime_root = rt->a.root };
 
   const char *pf = rt->a.process && *rt->a.process ? rt->a.process : NULL;
   if (pf)

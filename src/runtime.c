@@ -487,8 +487,12 @@ vet_create (struct rt *rt)
       || (doc = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
     return ocigate_rt_fail (rt, cmd, id, bundle, &err);
 
-  ocigate_eval_opts_t opts
-      = { .name = config, .bundle = bundle, .host_checks = true, .runtime_root = rt->a.root };
+  ocigate_eval_opts_t opts = { .name = config,
+                               .bundle = bundle,
+                               .host_checks = true,
+                               .runtime_call = true,
+                               .container_id = id,
+                               .runtime_root = rt->a.root };
   if (ocigate_evaluate (rt->pol, doc, &opts, &res, &err) < 0)
     goto fail;
   if (res.reject)

@@ -24,11 +24,17 @@ typedef struct
 
 extern const ocigate_host_ops_t ocigate_host_real;
 
-/* Who the container is, from the annotations the engine itself sets. */
+/* Who the container is, from the annotations the engine itself sets
+ * (docs/what-the-gate-judges.md, "Identity and exemptions").  Fields are
+ * NULL unless the engine's keys were believed. */
 typedef struct
 {
   const char *namespace, *pod, *container, *container_type, *image; /* borrowed */
   const char *engine; /* "containerd", "cri-o", or NULL */
+  /* Runtime mode: the call (bundle location, --root, container id) is the
+   * one this engine makes; false offline, where only the keys are seen. */
+  bool caller_checked;
+  const char *distrust; /* static: why keys naming an identity were not believed, or NULL */
 } ocigate_context_t;
 
 typedef struct
@@ -61,7 +67,12 @@ typedef struct
   const char *bundle;             /* directory that relative root.path is resolved against */
   bool host_checks;               /* namespace inodes, symlinks, LSM state */
   const ocigate_host_ops_t *host; /* NULL: ocigate_host_real */
-  const char *runtime_root;       /* runc --root (NULL: /run/runc): whose containers */
+  /* Runtime mode: how the runtime was called.  The identity an engine's
+   * annotations claim counts only when the call is the one that engine
+   * makes (its bundle directory, --root and container id). */
+  bool runtime_call;
+  const char *container_id; /* the ID argument of create/run/restore/exec */
+  const char *runtime_root; /* runc --root as given (NULL: absent, runc uses /run/runc) */
 } ocigate_eval_opts_t;
 
 /* Parse a config.json strictly: JSON errors and wrong types of the fields

@@ -1718,6 +1718,23 @@ END_TEST
 
 /* ---- image-registry ---- */
 
+/* The keys each engine always writes (tests/unit/test-identity.c judges
+ * them in depth). */
+#define CTRD_KEYS(type, ns, more)                                                                  \
+  "{\"io.kubernetes.cri.container-type\":\"" type "\",\"io.kubernetes.cri.sandbox-id\":\"s1\","    \
+  "\"io.kubernetes.cri.sandbox-namespace\":\"" ns "\",\"io.kubernetes.cri.sandbox-name\":\"p\","   \
+  "\"io.kubernetes.cri.container-name\":\"c\"" more "}"
+#define CTRD_IMAGE ",\"io.kubernetes.cri.image-name\":\"i\""
+#define CRIO_KEYS(type, ns, cname, image)                                                          \
+  "{\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.ContainerType\":\"" type "\","        \
+  "\"io.kubernetes.cri-o.ContainerID\":\"id-" type "\",\"io.kubernetes.cri-o.SandboxID\":"         \
+  "\"id-sandbox\",\"io.kubernetes.cri-o.ImageName\":\"" image "\","                                \
+  "\"io.kubernetes.cri-o.Labels\":\"{\\\"io.kubernetes.container.name\\\":\\\"" cname "\\\","      \
+  "\\\"io.kubernetes.pod.name\\\":\\\"p\\\",\\\"io.kubernetes.pod.namespace\\\":\\\"" ns           \
+  "\\\"}\","                                                                                       \
+  "\"io.kubernetes.container.name\":\"" cname "\",\"io.kubernetes.pod.name\":\"p\","               \
+  "\"io.kubernetes.pod.namespace\":\"" ns "\"}"
+
 START_TEST (test_image_registry)
 {
   ocigate_policy_t *pol = tu_policy ("{\"images\":{\"allowed\":[\"registry.example.com/\","
@@ -1734,7 +1751,7 @@ START_TEST (test_image_registry)
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     {
       ocigate_doc_t *d = tu_base ();
-      tu_set (d, "annotations", "{\"io.kubernetes.cri.container-type\":\"container\"}");
+      tu_set (d, "annotations", CTRD_KEYS ("container", "default", ""));
       char *v = xasprintf ("\"%s\"", cases[i][0]);
       tu_set (d, "annotations/io.kubernetes.cri.image-name", v);
       free (v);
@@ -1760,9 +1777,7 @@ START_TEST (test_image_registry)
   ck_assert_finding (&res, "image-registry", REJ, "/annotations");
   ocigate_result_free (&res);
   /* CRI-O's key. */
-  tu_set (d, "annotations",
-          "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
-          "\"io.kubernetes.cri-o.ImageName\":\"docker.io/library/x:1\"}");
+  tu_set (d, "annotations", CRIO_KEYS ("container", "default", "app", "docker.io/library/x:1"));
   tu_eval (pol, d, &lexical, &res);
   ck_assert_no_finding (&res, "image-registry");
   ocigate_result_free (&res);
@@ -2239,12 +2254,10 @@ START_TEST (test_exemptions)
   ocigate_policy_t *pol = tu_policy ("{\"exemptions\":[{\"namespaces\":[\"kube-system\"],"
                                      "\"preset\":\"privileged\"}]}");
   static const char *const exempt[] = {
-    "{\"io.kubernetes.cri.container-type\":\"container\","
-    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}",
-    "{\"io.kubernetes.cri.container-type\":\"sandbox\","
-    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}",
-    "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
-    "\"io.kubernetes.cri-o.Namespace\":\"kube-system\"}",
+    CTRD_KEYS ("container", "kube-system", CTRD_IMAGE),
+    CTRD_KEYS ("sandbox", "kube-system", ""),
+    CRIO_KEYS ("container", "kube-system", "app", "x"),
+    CRIO_KEYS ("sandbox", "kube-system", "POD", "x"),
   };
   for (size_t i = 0; i < ARRAY_SIZE (exempt); i++)
     {
@@ -2261,6 +2274,12 @@ START_TEST (test_exemptions)
   static const char *const not_exempt[] = {
     /* no container type: not written by containerd */
     "{\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}",
+    /* not all of the keys containerd always writes */
+    "{\"io.kubernetes.cri.container-type\":\"container\","
+    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\"}",
+    /* a CRI-O container's namespace is the kubelet's label, not this key */
+    "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
+    "\"io.kubernetes.cri-o.Namespace\":\"kube-system\"}",
     /* wrong case */
     "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
     "\"io.kubernetes.cri-o.namespace\":\"kube-system\"}",
@@ -2296,20 +2315,23 @@ START_TEST (test_exemptions)
   pol = tu_policy ("{\"rules\":{\"process-limits\":\"reject\"},"
                    "\"exemptions\":[{\"images\":[\"registry.k8s.io/pause\"],"
                    "\"container_types\":[\"sandbox\"],\"rules\":{\"root-user\":\"warn\"}}]}");
-  ocigate_result_t res = judge_annotated (pol, "{\"io.kubernetes.cri.container-type\":\"sandbox\","
-                                               "\"io.kubernetes.cri.podsandbox.image-name\":"
-                                               "\"registry.k8s.io/pause:3.9\"}");
+  ocigate_result_t res = judge_annotated (
+      pol,
+      CTRD_KEYS ("sandbox", "default",
+                 ",\"io.kubernetes.cri.podsandbox.image-name\":\"registry.k8s.io/pause:3.9\""));
   ck_assert_int_eq (res.exemption, 0);
   ck_assert_uint_eq (res.preset, OCIGATE_PRESET_RESTRICTED);
   ck_assert_finding (&res, "root-user", WARN, "/process/user/uid");
   ocigate_result_free (&res);
-  res = judge_annotated (pol, "{\"io.kubernetes.cri.container-type\":\"container\","
-                              "\"io.kubernetes.cri.image-name\":\"registry.k8s.io/pause:3.9\"}");
+  res = judge_annotated (pol, CTRD_KEYS ("container", "default",
+                                         ",\"io.kubernetes.cri.image-name\":"
+                                         "\"registry.k8s.io/pause:3.9\""));
   ck_assert_int_eq (res.exemption, -1);
   ocigate_result_free (&res);
-  res = judge_annotated (pol, "{\"io.kubernetes.cri.container-type\":\"sandbox\","
-                              "\"io.kubernetes.cri.podsandbox.image-name\":"
-                              "\"registry.k8s.io/pause-evil:1\"}");
+  res = judge_annotated (
+      pol,
+      CTRD_KEYS ("sandbox", "default",
+                 ",\"io.kubernetes.cri.podsandbox.image-name\":\"registry.k8s.io/pause-evil:1\""));
   ck_assert_int_eq (res.exemption, -1);
   ocigate_result_free (&res);
   ocigate_policy_free (pol);
@@ -2326,9 +2348,7 @@ START_TEST (test_exemption_preset_capabilities)
                                      "\"preset\":\"baseline\"}]}");
   ocigate_doc_t *d = tu_base ();
   tu_set (d, "process/capabilities/bounding", "[\"CAP_CHOWN\"]");
-  tu_set (d, "annotations",
-          "{\"io.kubernetes.cri.container-type\":\"container\","
-          "\"io.kubernetes.cri.sandbox-namespace\":\"infra\"}");
+  tu_set (d, "annotations", CTRD_KEYS ("container", "infra", CTRD_IMAGE));
   ocigate_result_t res;
   tu_eval (pol, d, &lexical, &res);
   ck_assert_int_eq (res.exemption, 0);

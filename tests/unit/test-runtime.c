@@ -417,13 +417,25 @@ START_TEST (test_rewrite)
   tu_del (d, "linux/seccomp");
   tu_set (d, "annotations",
           "{\"io.kubernetes.cri.container-type\":\"container\","
+          "\"io.kubernetes.cri.sandbox-id\":\"sb1\","
           "\"io.kubernetes.cri.sandbox-namespace\":\"team-a\","
           "\"io.kubernetes.cri.sandbox-name\":\"web-1\","
           "\"io.kubernetes.cri.container-name\":\"app\","
           "\"io.kubernetes.cri.image-name\":\"registry.example/app:1\"}");
-  write_bundle ("b", d, 0640);
-  const char *const *args = ARGS ("--root", "root", "--log", "log.json", "--log-format", "json",
-                                  "create", "--bundle", "b", "--pid-file", "b/init.pid", "ctr1");
+  /* Where containerd's shim puts a bundle and its runc root: the identity
+   * its keys claim counts only then (tests/unit/test-identity.c). */
+  static const char *const dirs[]
+      = { "s", "s/io.containerd.runtime.v2.task", "s/io.containerd.runtime.v2.task/k8s.io" };
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    {
+      cleanup_free char *dir = path (dirs[i]);
+      mkdir (dir, 0755);
+    }
+  const char *b = "s/io.containerd.runtime.v2.task/k8s.io/ctr1";
+  write_bundle (b, d, 0640);
+  const char *const *args
+      = ARGS ("--root", "runc/k8s.io", "--log", "log.json", "--log-format", "json", "create",
+              "--bundle", b, "--pid-file", "init.pid", "ctr1");
   run (&r, args);
   ck_assert_msg (r.status == 0, "%d: %s", r.status, r.err);
   ck_assert_int_eq (calls (), 1);
@@ -447,7 +459,8 @@ START_TEST (test_rewrite)
   const char *rw = oj_str (oj_path (ocigate_doc_root (gd), "annotations/ocigate.rewrites"));
   ck_assert (rw && strstr (rw, "capabilities") && strstr (rw, "seccomp"));
   /* The file in the bundle is what the runtime read. */
-  cleanup_free char *now = slurp ("b/config.json", NULL);
+  cleanup_free char *cfg = xasprintf ("%s/config.json", b);
+  cleanup_free char *now = slurp (cfg, NULL);
   ck_assert_str_eq (now, got);
 
   cleanup_doc ocigate_doc_t *ad = NULL;
