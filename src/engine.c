@@ -672,6 +672,7 @@ enum ctx_key
   /* containerd's CRI plugin */
   K_CTRD_TYPE,
   K_CTRD_SANDBOX_ID,
+  K_CTRD_SANDBOX_UID,
   K_CTRD_NAMESPACE,
   K_CTRD_NAME,
   K_CTRD_CONTAINER,
@@ -688,6 +689,7 @@ enum ctx_key
   /* the kubelet's CRI labels, which CRI-O writes as annotations last */
   K_POD_NAMESPACE,
   K_POD_NAME,
+  K_POD_UID,
   K_CONTAINER_NAME,
   /* which engine made the container: CRI-O "cri-o", podman "libpod" */
   K_MANAGER,
@@ -697,6 +699,7 @@ enum ctx_key
 static const char *const ctx_keys[K_COUNT] = {
   [K_CTRD_TYPE] = "io.kubernetes.cri.container-type",
   [K_CTRD_SANDBOX_ID] = "io.kubernetes.cri.sandbox-id",
+  [K_CTRD_SANDBOX_UID] = "io.kubernetes.cri.sandbox-uid",
   [K_CTRD_NAMESPACE] = "io.kubernetes.cri.sandbox-namespace",
   [K_CTRD_NAME] = "io.kubernetes.cri.sandbox-name",
   [K_CTRD_CONTAINER] = "io.kubernetes.cri.container-name",
@@ -711,6 +714,7 @@ static const char *const ctx_keys[K_COUNT] = {
   [K_CRIO_IMAGE] = "io.kubernetes.cri-o.ImageName",
   [K_POD_NAMESPACE] = "io.kubernetes.pod.namespace",
   [K_POD_NAME] = "io.kubernetes.pod.name",
+  [K_POD_UID] = "io.kubernetes.pod.uid",
   [K_CONTAINER_NAME] = "io.kubernetes.container.name",
   [K_MANAGER] = "io.container.manager",
 };
@@ -883,6 +887,10 @@ crio_labels_agree (const ocigate_json_t *labels, const struct ctx_scan *s)
   for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
     if (!str_eq0 (oj_str (oj_get (r, ctx_keys[keys[i]])), s->v[keys[i]]))
       return "CRI-O's labels annotation disagrees with the kubelet's labels";
+  /* the pod uid (it names the pod's kubelet directory): both or neither */
+  const ocigate_json_t *uid = oj_get (r, ctx_keys[K_POD_UID]);
+  if ((uid || s->present[K_POD_UID]) && !str_eq0 (oj_str (uid), s->v[K_POD_UID]))
+    return "CRI-O's labels annotation disagrees with the kubelet's pod uid";
   return NULL;
 }
 
@@ -925,6 +933,8 @@ crio_context (const struct ctx_scan *s, const ocigate_json_t *ann, ocigate_conte
   /* A sandbox runs CRI-O's configured pause image whatever its (pod
    * writable) image annotations say: no image is claimed for it. */
   ctx->image = sandbox ? NULL : s->v[K_CRIO_IMAGE];
+  ctx->pod_uid = s->v[K_POD_UID];
+  ctx->sandbox_id = s->v[K_CRIO_SANDBOX_ID];
   return NULL;
 }
 
@@ -950,6 +960,8 @@ containerd_context (const struct ctx_scan *s, ocigate_context_t *ctx)
   /* containerd 1.7 names the sandbox image; 1.6 does not (its configured
    * sandbox_image, never the pod's choice). */
   ctx->image = sandbox ? s->v[K_CTRD_SANDBOX_IMAGE] : s->v[K_CTRD_IMAGE];
+  ctx->pod_uid = s->v[K_CTRD_SANDBOX_UID];
+  ctx->sandbox_id = s->v[K_CTRD_SANDBOX_ID];
   return NULL;
 }
 

@@ -30,7 +30,8 @@ extern const ocigate_host_ops_t ocigate_host_real;
 typedef struct
 {
   const char *namespace, *pod, *container, *container_type, *image; /* borrowed */
-  const char *engine; /* "containerd", "cri-o", or NULL */
+  const char *pod_uid, *sandbox_id; /* the pod's kubelet uid, the engine's sandbox id */
+  const char *engine;               /* "containerd", "cri-o", or NULL */
   /* Runtime mode: the call (bundle location, --root, container id) is the
    * one this engine makes; false offline, where only the keys are seen. */
   bool caller_checked;

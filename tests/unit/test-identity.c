@@ -219,6 +219,10 @@ START_TEST (test_containerd_call)
   ocigate_eval_opts_t o;
 
   /* The calls containerd's shim makes. */
+  ocigate_result_t res = judge (c, "default", &offline);
+  ck_assert_str_eq (res.ctx.pod_uid, "6f1c7a52-3d4e-4b8a-9c0d-1e2f3a4b5c6d");
+  ck_assert_str_eq (res.ctx.sandbox_id, sandbox_id);
+  ocigate_result_free (&res);
   assert_exempt (c, "default", &offline, "offline container");
   assert_exempt (s, "default", &offline, "offline sandbox");
   o = call (CTRD_BUNDLE "0f8e1c2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100",
@@ -410,6 +414,8 @@ START_TEST (test_crio_identity)
   ck_assert_str_eq (res.ctx.pod, "web");
   ck_assert_str_eq (res.ctx.container, "app");
   ck_assert_str_eq (res.ctx.image, "localhost/busybox:test");
+  ck_assert_str_eq (res.ctx.pod_uid, "6f1c7a52-3d4e-4b8a-9c0d-1e2f3a4b5c6d");
+  ck_assert_str_eq (res.ctx.sandbox_id, "5d9e8f7a6b5c");
   ocigate_result_free (&res);
   res = judge (s, "kube-system", &os);
   ck_assert_str_eq (res.ctx.container_type, "sandbox");
@@ -498,6 +504,10 @@ START_TEST (test_crio_labels_strict)
     "{\"io.kubernetes.container.name\":\"app\",\"io.kubernetes.pod.name\":\"web\","
     "\"io.kubernetes.pod.namespace\":\"kube-systemx\"}",
     "{\"io.kubernetes.container.name\":\"app\",\"io.kubernetes.pod.name\":\"web\"}",
+    /* another pod's uid (it names the kubelet directory this pod may bind) */
+    "{\"io.kubernetes.container.name\":\"app\",\"io.kubernetes.pod.name\":\"web\","
+    "\"io.kubernetes.pod.namespace\":\"kube-system\","
+    "\"io.kubernetes.pod.uid\":\"9c4b2e81-7d3a-4c5f-b6e2-3f1a0d9c8b7e\"}",
   };
   ocigate_eval_opts_t oc = call (CRIO_BUNDLE ("c0ffee123456"), "/run/runc", "c0ffee123456");
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
