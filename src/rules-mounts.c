@@ -135,57 +135,30 @@ own_add (struct own *o, char *dir)
     free (dir);
 }
 
-/* The kubelet's pod uid from CRI-O's label JSON (kubelet-written labels). */
-static char *
-crio_pod_uid (const char *labels)
-{
-  if (labels == NULL)
-    return NULL;
-  cleanup_error ocigate_error_t err = NULL;
-  ocigate_json_parse_opts_t po = { .name = "io.kubernetes.cri-o.Labels" };
-  ocigate_doc_t *d = ocigate_json_parse (labels, strlen (labels), &po, &err);
-  if (d == NULL)
-    return NULL;
-  const char *uid = oj_str (oj_get (ocigate_doc_root (d), "io.kubernetes.pod.uid"));
-  char *r = id_component (uid) ? xstrdup (uid) : NULL;
-  ocigate_doc_free (d);
-  return r;
-}
-
-/* Which engine-managed directories are this container's own: the engine's
- * own annotations name its pod and sandbox, the bundle's place names the
- * container.  Keys count only from the engine that writes them: CRI-O and
- * podman write io.container.manager, containerd does not. */
+/* Which engine-managed directories are this container's own: the pod and
+ * sandbox the context believes (engine.c: only the engine's own keys and,
+ * in runtime mode, only on the engine's own call; a podman user can write
+ * any engine's keys, including io.container.manager), and the container
+ * from where its bundle is. */
 static void
 own_dirs (struct eval *e, struct own *o)
 {
-  const ocigate_json_t *ann = oj_get (e->root, "annotations");
-  const char *manager = oj_str (oj_get (ann, "io.container.manager"));
+  const ocigate_context_t *ctx = &e->res->ctx;
   o->n = 0;
-  if (manager == NULL)
+  if (ctx->engine && id_component (ctx->pod_uid))
+    own_add (o, xasprintf (KUBELET_PODS "/%s", ctx->pod_uid));
+  if (ctx->engine && strcmp (ctx->engine, "containerd") == 0 && id_component (ctx->sandbox_id))
     {
-      const char *uid = oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-uid"));
-      const char *sid = oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-id"));
-      if (id_component (uid))
-        own_add (o, xasprintf (KUBELET_PODS "/%s", uid));
-      if (id_component (sid))
-        {
-          own_add (o, xasprintf ("/var/lib/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", sid));
-          own_add (o, xasprintf ("/run/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", sid));
-        }
+      own_add (o,
+               xasprintf ("/var/lib/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", ctx->sandbox_id));
+      own_add (o, xasprintf ("/run/containerd/" CONTAINERD_CRI_SANDBOXES "/%s", ctx->sandbox_id));
     }
-  else if (strcmp (manager, "cri-o") == 0)
+  else if (ctx->engine && strcmp (ctx->engine, "cri-o") == 0 && id_component (ctx->sandbox_id))
     {
-      char *uid = crio_pod_uid (oj_str (oj_get (ann, "io.kubernetes.cri-o.Labels")));
-      const char *sid = oj_str (oj_get (ann, "io.kubernetes.cri-o.SandboxID"));
-      if (uid)
-        own_add (o, xasprintf (KUBELET_PODS "/%s", uid));
-      free (uid);
-      if (id_component (sid))
-        {
-          own_add (o, xasprintf ("/var/lib/containers/" STORAGE_CONTAINERS "/%s/userdata", sid));
-          own_add (o, xasprintf ("/run/containers/" STORAGE_CONTAINERS "/%s/userdata", sid));
-        }
+      own_add (
+          o, xasprintf ("/var/lib/containers/" STORAGE_CONTAINERS "/%s/userdata", ctx->sandbox_id));
+      own_add (o,
+               xasprintf ("/run/containers/" STORAGE_CONTAINERS "/%s/userdata", ctx->sandbox_id));
     }
   /* The container's own directory, from where its bundle is: podman and
    * CRI-O keep it at .../overlay-containers/ID/userdata, containerd's shim

@@ -271,8 +271,14 @@ END_TEST
 
 #define UID "6f1c7a52-3d4e-4b8a-9c0d-1e2f3a4b5c6d"
 #define SID "6a15f24b27207aaf60b3abb7eae3d4c9f7b8955cb75c34a8ca2454557c397428"
+/* The keys containerd always writes (tests/unit/test-identity.c): the
+ * identity, and with it the pod's directories, holds only with all. */
 #define CONTAINERD_ANN                                                                             \
-  "{\"io.kubernetes.cri.sandbox-uid\":\"" UID "\",\"io.kubernetes.cri.sandbox-id\":\"" SID "\"}"
+  "{\"io.kubernetes.cri.sandbox-uid\":\"" UID "\",\"io.kubernetes.cri.sandbox-id\":\"" SID "\","   \
+  "\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-name\":\"web\"," \
+  "\"io.kubernetes.cri.sandbox-namespace\":\"default\",\"io.kubernetes.cri.container-name\":"      \
+  "\"app\","                                                                                       \
+  "\"io.kubernetes.cri.image-name\":\"localhost/busybox:test\"}"
 
 START_TEST (test_own_dirs_containerd)
 {
@@ -335,10 +341,18 @@ START_TEST (test_own_dirs_containerd)
 }
 END_TEST
 
+/* A CRI-O container's keys (tests/unit/test-identity.c): the kubelet's
+ * labels, as annotations and as CRI-O's Labels JSON. */
 #define CRIO_ANN                                                                                   \
   "{\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.SandboxID\":\"" SID "\","             \
+  "\"io.kubernetes.cri-o.ContainerID\":\"c0ffee\","                                                \
+  "\"io.kubernetes.cri-o.ContainerType\":\"container\","                                           \
   "\"io.kubernetes.cri-o.Labels\":\"{\\\"io.kubernetes.pod.uid\\\":\\\"" UID "\\\","               \
-  "\\\"io.kubernetes.container.name\\\":\\\"app\\\"}\"}"
+  "\\\"io.kubernetes.pod.name\\\":\\\"web\\\",\\\"io.kubernetes.pod.namespace\\\":"                \
+  "\\\"default\\\","                                                                               \
+  "\\\"io.kubernetes.container.name\\\":\\\"app\\\"}\","                                           \
+  "\"io.kubernetes.pod.uid\":\"" UID "\",\"io.kubernetes.pod.name\":\"web\","                      \
+  "\"io.kubernetes.pod.namespace\":\"default\",\"io.kubernetes.container.name\":\"app\"}"
 
 START_TEST (test_own_dirs_crio_podman_docker)
 {
@@ -355,6 +369,20 @@ START_TEST (test_own_dirs_crio_podman_docker)
   /* CRI-O keys without CRI-O's manager key count for nothing */
   ck_assert (rejected ("/run/containers/storage/overlay-containers/" SID "/userdata/resolv.conf",
                        NULL, "{\"io.kubernetes.cri-o.SandboxID\":\"" SID "\"}"));
+  /* podman keeps a user's io.container.manager: a podman user writing
+   * cri-o there and another pod's uid in the Labels JSON got that pod's
+   * kubelet directory (its service-account token) */
+  ck_assert (rejected (
+      "/var/lib/kubelet/pods/" UID "/volumes/kubernetes.io~projected/kube-api-access-x", NULL,
+      "{\"io.container.manager\":\"cri-o\","
+      "\"io.kubernetes.cri-o.Labels\":\"{\\\"io.kubernetes.pod.uid\\\":\\\"" UID "\\\"}\"}"));
+  ocigate_eval_opts_t pc
+      = { .name = "t",
+          .bundle = "/var/lib/containers/storage/overlay-containers/ABC/userdata",
+          .runtime_call = true,
+          .container_id = "ABC" };
+  ck_assert (rejected_ex (NULL, "bind", "/var/lib/kubelet/pods/" UID "/etc-hosts", NULL, &pc,
+                          CRIO_ANN, "source"));
 
   /* podman: the container's own userdata, found from its bundle */
   ocigate_eval_opts_t o
