@@ -42,19 +42,19 @@ printf '%s\n' "{ \"audit\": { \"path\": \"$W/audit.jsonl\", \"syslog\": false },
 	'  "exemptions": [ { "namespaces": ["kube-system"], "preset": "privileged" } ] }' |
 	gate_policy "$W/policy.json"
 mkdir -p "$W/calls"
-{
-	echo '#!/bin/sh'
-	echo '# argv and, on create, the config podman wrote; then ocigate'
-	echo "calls=$W/calls"
-	echo 'n=$(ls "$calls" | wc -l)'
-	echo 'printf "%s\n" "$@" >"$calls/$n.argv"'
-	echo 'prev='
-	echo 'for a in "$@"; do'
-	echo '	[ "$prev" = --bundle ] && [ -f "$a/config.json" ] && cp "$a/config.json" "$calls/$n.config.json"'
-	echo '	prev=$a'
-	echo 'done'
-	echo "OCIGATE_POLICY=$W/policy.json exec $OCIGATE \"\$@\""
-} >"$W/gate"
+cat >"$W/gate" <<'WRAPPER'
+#!/bin/sh
+# argv and, on create, the config podman wrote; then ocigate
+n=$(ls "@CALLS@" | wc -l)
+printf '%s\n' "$@" >"@CALLS@/$n.argv"
+prev=
+for a in "$@"; do
+	[ "$prev" = --bundle ] && [ -f "$a/config.json" ] && cp "$a/config.json" "@CALLS@/$n.config.json"
+	prev=$a
+done
+OCIGATE_POLICY="@POLICY@" exec "@OCIGATE@" "$@"
+WRAPPER
+sed -i -e "s|@CALLS@|$W/calls|g" -e "s|@POLICY@|$W/policy.json|" -e "s|@OCIGATE@|$OCIGATE|" "$W/gate"
 chmod +x "$W/gate"
 
 podman_setup "$W/podman" "$W/gate" ocigate
@@ -78,6 +78,7 @@ last_audit() { tail -n +$((AUDIT_LINES + 1)) "$W/audit.jsonl" 2>/dev/null | tail
 # the newest call whose argv holds WORD
 last_call() { grep -lx -- "$1" "$W"/calls/*.argv 2>/dev/null | sort -V | tail -n1; }
 
+out=
 # ---- 1. containerd's keys ------------------------------------------------------------
 ctrd=(
 	--annotation io.kubernetes.cri.container-type=container
