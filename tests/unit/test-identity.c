@@ -20,7 +20,8 @@ static const ocigate_eval_opts_t offline = { .name = "config.json", .bundle = "/
 static ocigate_doc_t *
 fixture (const char *name)
 {
-  char *path = xasprintf ("%s/generated/%s", TEST_DATA, name);
+  /* "identity/..." or a file of generated/ */
+  char *path = xasprintf (strchr (name, '/') ? "%s/%s" : "%s/generated/%s", TEST_DATA, name);
   char *buf = NULL;
   size_t len = 0;
   ocigate_error_t err = NULL;
@@ -537,6 +538,65 @@ START_TEST (test_crio_labels_strict)
 }
 END_TEST
 
+/* The same, on what CRI-O 1.26.4 really wrote (tests/data/identity): the
+ * call as crio-argv.txt shows it. */
+static ocigate_eval_opts_t
+crio_real_call (ocigate_doc_t *d, char bundle[static 256])
+{
+  const char *id = ann (d, "io.kubernetes.cri-o.ContainerID");
+  ck_assert (id != NULL);
+  snprintf (bundle, 256, "/tmp/identity-crio/w/runroot/vfs-containers/%s/userdata", id);
+  return call (bundle, "/tmp/identity-crio/w/runc-root", id);
+}
+
+START_TEST (test_crio_captured)
+{
+  ocigate_doc_t *s = fixture ("identity/crio-sandbox.json");
+  ocigate_doc_t *c = fixture ("identity/crio-container.json");
+  char bs[256], bc[256];
+  ocigate_eval_opts_t os = crio_real_call (s, bs), oc = crio_real_call (c, bc);
+  assert_exempt (s, "kube-system", &os, "CRI-O 1.26.4 sandbox");
+  assert_exempt (c, "kube-system", &oc, "CRI-O 1.26.4 container");
+  ocigate_result_t res = judge (c, "kube-system", &oc);
+  ck_assert_str_eq (res.ctx.engine, "cri-o");
+  ck_assert_str_eq (res.ctx.pod, "web");
+  ck_assert_str_eq (res.ctx.container, "app");
+  ck_assert_str_eq (res.ctx.image, "localhost/busybox:test");
+  ck_assert_str_eq (res.ctx.pod_uid, "6f1c7a52-3d4e-4b8a-9c0d-1e2f3a4b5c6d");
+  ocigate_result_free (&res);
+  res = judge (s, "kube-system", &os);
+  ck_assert_str_eq (res.ctx.container_type, "sandbox");
+  ocigate_result_free (&res);
+  /* the container's call does not fit the sandbox's config, nor another root-less one */
+  assert_not_exempt (s, "kube-system", &oc, "sandbox config, container's call");
+  oc.runtime_root = NULL;
+  assert_not_exempt (c, "kube-system", &oc, "no --root");
+  ocigate_doc_free (s);
+  ocigate_doc_free (c);
+
+  /* Pod default/evil claims kube-system in its annotations.  On the
+   * sandbox they overwrote CRI-O's Namespace, KubeName and Labels: nothing
+   * is believed.  Into the container CRI-O copied them too
+   * (io.kubernetes.cri-o.Namespace: kube-system): the kubelet's labels say
+   * default, and default it is. */
+  s = fixture ("identity/crio-spoof-sandbox.json");
+  c = fixture ("identity/crio-spoof-container.json");
+  ck_assert_str_eq (ann (c, "io.kubernetes.cri-o.Namespace"), "kube-system");
+  os = crio_real_call (s, bs);
+  oc = crio_real_call (c, bc);
+  assert_not_exempt (s, "kube-system", &os, "spoofing sandbox");
+  assert_not_exempt (s, "default", &os, "spoofing sandbox (its own namespace)");
+  res = judge (c, "kube-system", &oc);
+  ck_assert_int_eq (res.exemption, -1);
+  ck_assert (res.reject);
+  ck_assert_str_eq (res.ctx.namespace, "default");
+  ck_assert_str_eq (res.ctx.pod_uid, "9c4b2e81-7d3a-4c5f-b6e2-3f1a0d9c8b7e");
+  ocigate_result_free (&res);
+  ocigate_doc_free (s);
+  ocigate_doc_free (c);
+}
+END_TEST
+
 /* A podman user writing CRI-O's whole key set: podman's own marker, no
  * --root, and a container id podman picks only afterwards. */
 START_TEST (test_podman_spoofs_crio)
@@ -656,6 +716,7 @@ main (void)
   tcase_add_test (tc, test_crio_identity);
   tcase_add_test (tc, test_crio_pod_author_spoofs);
   tcase_add_test (tc, test_crio_labels_strict);
+  tcase_add_test (tc, test_crio_captured);
   tcase_add_test (tc, test_podman_spoofs_crio);
   tcase_add_test (tc, test_images_sandboxes);
   tcase_add_test (tc, test_exec_identity);
