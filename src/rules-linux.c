@@ -320,18 +320,6 @@ is_container_init (const char *root, const char *id, long pid, const char *start
          && st->u.str.len == strlen (start) && memcmp (st->u.str.s, start, st->u.str.len) == 0;
 }
 
-/* The sandbox the engine says this container belongs to.  A podman user
- * can write these keys too; they then name some other container of the
- * same runtime, which is what podman's --pod and --network container:
- * allow anyway. */
-static const char *
-sandbox_id (const ocigate_json_t *root)
-{
-  const ocigate_json_t *ann = oj_get (root, "annotations");
-  const char *id = oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-id"));
-  return id ? id : oj_str (oj_get (ann, "io.kubernetes.cri-o.SandboxID"));
-}
-
 /* /proc/PID/ns/TYPE: PID must be the init of a container the same
  * runtime made, its pod's sandbox when the engine names one. */
 static const char *
@@ -341,7 +329,9 @@ proc_ns_verdict (struct eval *e, long pid)
   char start[32];
   if (!proc_start_time (pid, start, sizeof (start)))
     return "its process does not exist";
-  const char *sb = sandbox_id (e->root);
+  /* The sandbox of a believed engine identity; without one (podman's
+   * --pod, direct callers) any container init of the same runtime. */
+  const char *sb = e->res->ctx.sandbox_id;
   if (sb)
     return is_container_init (root, sb, pid, start) ? NULL
                                                     : "it is not the pod sandbox's init process";
@@ -1020,12 +1010,6 @@ fix_runtime_annotations (struct eval *e, ocigate_error_t *err)
  * runtime mode so is a container cgroup that already exists: a new
  * container gets a new cgroup. */
 
-static const char *
-sandbox_uid (const ocigate_json_t *root)
-{
-  return oj_str (oj_path (root, "annotations/io.kubernetes.cri.sandbox-uid"));
-}
-
 static bool
 has_suffix_n (const char *c, size_t l, const char *suffix)
 {
@@ -1209,8 +1193,8 @@ check_cgroups_path (struct eval *e, ocigate_error_t *err)
 {
   const char *v = oj_str (linux_get (e, "cgroupsPath"));
   if (v == NULL || *v == '\0')
-    return 0; /* runc's default: a new cgroup named for the container */
-  const char *uid = sandbox_uid (e->root);
+    return 0;                            /* runc's default: a new cgroup named for the container */
+  const char *uid = e->res->ctx.pod_uid; /* believed identity only */
   const char *c1 = strchr (v, ':');
   bool systemd = v[0] != '/' && c1 && strchr (c1 + 1, ':')
                  && !strchr (strchr (c1 + 1, ':') + 1, ':') && !strchr (v, '/');

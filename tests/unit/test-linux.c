@@ -32,6 +32,14 @@ host_opts (const char *runtime_root, const char *bundle)
   return o;
 }
 
+/* The keys containerd's CRI always writes for a container: its identity
+ * (and with it the sandbox id and pod uid) is believed only with all. */
+#define CONTAINERD_ANN(sid, extra)                                                                 \
+  "{\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-id\":\"" sid    \
+  "\",\"io.kubernetes.cri.sandbox-name\":\"web\",\"io.kubernetes.cri.sandbox-namespace\":"         \
+  "\"default\",\"io.kubernetes.cri.container-name\":\"app\",\"io.kubernetes.cri.image-name\":"     \
+  "\"localhost/busybox:test\"" extra "}"
+
 static void
 write_file (const char *path, const char *text)
 {
@@ -207,10 +215,12 @@ START_TEST (test_ns_sandbox_host_checks)
   char *ipc = xasprintf ("/proc/%ld/ns/ipc", (long)pid);
   char *root = fake_runtime_root ("sb1", pid, true);
   char *bad = fake_runtime_root ("sb1", pid, false);
-  const char *ann = "{\"io.kubernetes.cri.container-type\":\"container\","
-                    "\"io.kubernetes.cri.sandbox-id\":\"sb1\"}";
-  const char *other = "{\"io.kubernetes.cri.container-type\":\"container\","
-                      "\"io.kubernetes.cri.sandbox-id\":\"sb2\"}";
+  const char *ann = CONTAINERD_ANN ("sb1", "");
+  const char *other = CONTAINERD_ANN ("sb2", "");
+  /* The same sandbox id without containerd's full key set is not believed:
+   * it names no sandbox, so only "some container of this runtime" holds. */
+  const char *partial = "{\"io.kubernetes.cri.container-type\":\"container\","
+                        "\"io.kubernetes.cri.sandbox-id\":\"sb2\"}";
   ocigate_eval_opts_t o = host_opts (root, NULL);
   ocigate_eval_opts_t ob = host_opts (bad, NULL);
   ocigate_eval_opts_t none = host_opts ("/nonexistent/runc-root", NULL);
@@ -219,6 +229,7 @@ START_TEST (test_ns_sandbox_host_checks)
   bool near1 = ns_rejected (1, "network", net, &o, ann);
   bool near2 = ns_rejected (2, "ipc", ipc, &o, ann);
   bool near3 = ns_rejected (1, "network", net, &o, NULL);
+  bool near4 = ns_rejected (1, "network", net, &o, partial);
   /* Trips: another sandbox id, a reused pid (start time differs), a
    * process that is no container of this runtime. */
   bool trip1 = ns_rejected (1, "network", net, &o, other);
@@ -232,7 +243,7 @@ START_TEST (test_ns_sandbox_host_checks)
   free (bad);
   free (net);
   free (ipc);
-  ck_assert_msg (!near1 && !near2 && !near3, "%d %d %d", near1, near2, near3);
+  ck_assert_msg (!near1 && !near2 && !near3 && !near4, "%d %d %d %d", near1, near2, near3, near4);
   ck_assert (trip1 && trip2 && trip3 && trip4);
 }
 END_TEST
@@ -343,8 +354,7 @@ cg_rejected (const char *path, bool with_uid, const ocigate_eval_opts_t *o)
     }
   if (with_uid)
     tu_set (d, "annotations",
-            "{\"io.kubernetes.cri.container-type\":\"container\","
-            "\"io.kubernetes.cri.sandbox-uid\":\"" UID "\"}");
+            CONTAINERD_ANN ("sb1", ",\"io.kubernetes.cri.sandbox-uid\":\"" UID "\""));
   ocigate_result_t res;
   tu_eval (NULL, d, o ? o : &lexical, &res);
   bool r = tu_has (&res, "cgroups-path", REJ, "/linux/cgroupsPath");
