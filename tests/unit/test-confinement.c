@@ -1067,7 +1067,8 @@ se_check (const char *ctx)
   /* a host that knows container_t and nothing unconfined */
   return strstr (ctx, ":container_t:") ? 0 : -1;
 }
-static const ocigate_host_ops_t se_host = { aa_off, aa_none, se_enabled, se_labels, se_check };
+static const ocigate_host_ops_t se_host
+    = { aa_off, aa_none, se_enabled, se_labels, se_check, NULL };
 
 START_TEST (test_selinux_hosts)
 {

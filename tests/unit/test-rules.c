@@ -1483,11 +1483,17 @@ START_TEST (test_apparmor)
   ck_assert_findings (&res, 0);
   ck_assert_absent (d, "process/apparmorProfile");
   ocigate_result_free (&res);
-  /* A profile already set is kept. */
+  /* A profile already set is kept when the policy allows it, and
+   * rejected when not (by allowlist). */
+  ocigate_policy_t *mine = tu_policy ("{\"apparmor\":{\"allowed\":[\"my-profile\"]}}");
   tu_set (d, "process/apparmorProfile", "\"my-profile\"");
-  eval_lsm (NULL, d, loaded, true, &res);
+  eval_lsm (mine, d, loaded, true, &res);
   ck_assert_findings (&res, 0);
   ck_assert_json (d, "process/apparmorProfile", "\"my-profile\"");
+  ocigate_result_free (&res);
+  ocigate_policy_free (mine);
+  eval_lsm (NULL, d, loaded, true, &res);
+  ck_assert_finding (&res, "apparmor", REJ, "/process/apparmorProfile");
   ocigate_result_free (&res);
 
   /* unconfined: rejected always, with or without host checks. */
@@ -1567,10 +1573,15 @@ START_TEST (test_selinux)
         ck_assert (res.reject);
         ocigate_result_free (&res);
       }
-  /* Near miss: a confined type whose name merely contains spc_t. */
-  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:notspc_t:s0:c1,c2\"");
+  /* Near miss: the container type; a type that is not one (by allowlist,
+   * even when its name merely contains spc_t) is rejected. */
+  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:container_t:s0:c1,c2\"");
   eval_lsm (NULL, d, on, true, &res);
   ck_assert_findings (&res, 0);
+  ocigate_result_free (&res);
+  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:notspc_t:s0:c1,c2\"");
+  eval_lsm (NULL, d, on, true, &res);
+  ck_assert_finding (&res, "selinux", REJ, "/process/selinuxLabel");
   ocigate_result_free (&res);
   ocigate_doc_free (d);
 }
