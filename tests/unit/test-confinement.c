@@ -425,8 +425,8 @@ START_TEST (test_arg_filters)
     "{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_NE\"}",
     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}",
     "{\"index\":0,\"value\":268435456,\"op\":\"SCMP_CMP_EQ\"}",
-    "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},"
-    "{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"}",
+    ("{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},"
+     "{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"}"),
   };
   static const char *const actions[]
       = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_NOTIFY" };

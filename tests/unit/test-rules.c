@@ -1230,8 +1230,8 @@ START_TEST (test_seccomp_arg_filters)
     "{\"index\":0,\"value\":268435456,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}",
     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}",
     "{\"index\":0,\"value\":4,\"op\":\"SCMP_CMP_LT\"}",
-    "{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"},"
-    "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}",
+    ("{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"},"
+     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}"),
   };
   for (size_t i = 0; i < ARRAY_SIZE (filters); i++)
     {

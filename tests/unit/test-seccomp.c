@@ -320,11 +320,11 @@ START_TEST (test_clone_near_miss)
    * mask) are left exactly as they are. */
   static const char *const entries[] = {
     NULL,
-    "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[" CLONE_MASK "]}",
-    "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[" CLONE_MASK
-    ",{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}",
-    "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_TRACE\",\"args\":[{\"index\":0,"
-    "\"value\":4294967295,\"valueTwo\":17,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}",
+    ("{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[" CLONE_MASK "]}"),
+    ("{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[" CLONE_MASK
+     ",{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}"),
+    ("{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_TRACE\",\"args\":[{\"index\":0,"
+     "\"value\":4294967295,\"valueTwo\":17,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}"),
   };
   for (size_t i = 0; i < ARRAY_SIZE (entries); i++)
     {
