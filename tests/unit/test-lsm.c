@@ -177,7 +177,7 @@ START_TEST (test_selinux_builtin)
     "system_u:system_r:svirt_lxc_net_t:s0",
     "system_u:system_r:container_t",
   };
-  static const tu_host_t nofile[] = { hosts[0], hosts[1] };
+  const tu_host_t nofile[] = { hosts[0], hosts[1] };
   for (size_t h = 0; h < ARRAY_SIZE (nofile); h++)
     for (int host = 0; host < 2; host++)
       {
