@@ -281,10 +281,25 @@ ocigate_seccomp_default (const ocigate_policy_t *pol)
   return ocigate_doc_root (embedded_profile);
 }
 
-/* Does an entry with a blocking action and no condition cover this name? */
-static bool
-blocked_unconditionally (const ocigate_json_t *calls, const char *name)
+static int
+str_cmp (const void *a, const void *b)
 {
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Under a letting-through default action: the dangerous syscalls (not
+ * their other spellings), clone and clone3 that no entry blocks outright
+ * (a blocking action and no condition), listed into b.  One pass over the
+ * profile's names, each looked up by bsearch. */
+static void
+list_let_through (const ocigate_policy_t *pol, const ocigate_json_t *calls, strbuf_t *b)
+{
+  size_t nb = ARRAY_SIZE (builtin_dangerous), nx = pol->seccomp_dangerous.n;
+  /* builtin, then clone and clone3, then the policy's (sorted copy) */
+  cleanup_free bool *blocked = xzalloc ((nb + 2 + nx) * sizeof (bool));
+  cleanup_free const char **extra = xzalloc ((nx + 1) * sizeof (char *));
+  memcpy (extra, pol->seccomp_dangerous.v, nx * sizeof (char *));
+  qsort (extra, nx, sizeof (char *), str_cmp);
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
@@ -292,17 +307,34 @@ blocked_unconditionally (const ocigate_json_t *calls, const char *name)
         continue;
       const ocigate_json_t *names = oj_get (c, "names");
       for (size_t j = 0; j < oj_len (names); j++)
-        if (oj_str_eq (oj_at (names, j), name))
-          return true;
+        {
+          const char *n = oj_str (oj_at (names, j));
+          struct dname key = { .name = n };
+          const struct dname *d;
+          const char **x;
+          if (n == NULL)
+            continue;
+          if ((d = bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp)) != NULL)
+            blocked[d - builtin_dangerous] = true;
+          else if (strcmp (n, "clone") == 0 || strcmp (n, "clone3") == 0)
+            blocked[nb + (n[5] == '3')] = true;
+          else if ((x = bsearch (&n, extra, nx, sizeof (char *), str_cmp)) != NULL)
+            blocked[nb + 2 + (size_t)(x - extra)] = true;
+        }
     }
-  return false;
-}
-
-static void
-list_let_through (const ocigate_json_t *calls, const char *name, strbuf_t *b)
-{
-  if (!blocked_unconditionally (calls, name))
-    strbuf_printf (b, "%s%s", b->len ? ", " : "", name);
+  for (size_t i = 0; i < nb; i++)
+    if (builtin_dangerous[i].of == NULL && !blocked[i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", builtin_dangerous[i].name);
+  for (size_t i = 0; i < nx; i++)
+    {
+      struct dname key = { .name = extra[i] };
+      if (!blocked[nb + 2 + i] && (i == 0 || strcmp (extra[i], extra[i - 1]) != 0)
+          && !bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp))
+        strbuf_printf (b, "%s%s", b->len ? ", " : "", extra[i]);
+    }
+  for (size_t i = 0; i < 2; i++)
+    if (!blocked[nb + i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", i ? "clone3" : "clone");
 }
 
 int
@@ -319,22 +351,8 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
   strbuf_t b = { 0 };
   if (letting_through (def))
     {
-      /* Name what the default lets through: the dangerous syscalls (not
-       * their other spellings) that no entry blocks outright. */
-      for (size_t i = 0; i < ARRAY_SIZE (builtin_dangerous); i++)
-        if (builtin_dangerous[i].of == NULL)
-          list_let_through (calls, builtin_dangerous[i].name, &b);
-      for (size_t i = 0; i < e->pol->seccomp_dangerous.n; i++)
-        {
-          const char *of, *n = e->pol->seccomp_dangerous.v[i];
-          struct dname key = { .name = n };
-          if (!bsearch (&key, builtin_dangerous, ARRAY_SIZE (builtin_dangerous), sizeof (key),
-                        dname_cmp)
-              && dangerous_name (e->pol, n, &of))
-            list_let_through (calls, n, &b);
-        }
-      list_let_through (calls, "clone", &b);
-      list_let_through (calls, "clone3", &b);
+      /* Name what the default lets through. */
+      list_let_through (e->pol, calls, &b);
       finding (e, "/linux/seccomp/defaultAction",
                "default action %s lets every unlisted syscall through%s%s", def,
                b.len ? ", among them " : "", b.len ? b.s : "");
