@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -287,6 +288,45 @@ str_cmp (const void *a, const void *b)
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The names a finding may list, each with a slot of its own: the built-in
+ * dangerous names, clone, clone3, then the policy's additions (a sorted
+ * copy, duplicates sharing the first one's slot). */
+struct slots
+{
+  const char **extra;
+  size_t nx, n;
+};
+
+static void
+slots_init (struct slots *sl, const ocigate_policy_t *pol)
+{
+  sl->nx = pol->seccomp_dangerous.n;
+  sl->extra = xzalloc ((sl->nx + 1) * sizeof (char *));
+  memcpy (sl->extra, pol->seccomp_dangerous.v, sl->nx * sizeof (char *));
+  qsort (sl->extra, sl->nx, sizeof (char *), str_cmp);
+  sl->n = ARRAY_SIZE (builtin_dangerous) + 2 + sl->nx;
+}
+
+static ssize_t
+slot_of (const struct slots *sl, const char *n)
+{
+  size_t nb = ARRAY_SIZE (builtin_dangerous);
+  struct dname key = { .name = n };
+  const struct dname *d;
+  const char **x;
+  if (n == NULL)
+    return -1;
+  if ((d = bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp)) != NULL)
+    return d - builtin_dangerous;
+  if (strcmp (n, "clone") == 0 || strcmp (n, "clone3") == 0)
+    return (ssize_t)nb + (n[5] == '3');
+  if ((x = bsearch (&n, sl->extra, sl->nx, sizeof (char *), str_cmp)) == NULL)
+    return -1;
+  while (x > sl->extra && strcmp (x[-1], n) == 0)
+    x--;
+  return (ssize_t)(nb + 2 + (size_t)(x - sl->extra));
+}
+
 /* Under a letting-through default action: the dangerous syscalls (not
  * their other spellings), clone and clone3 that no entry blocks outright
  * (a blocking action and no condition), listed into b.  One pass over the
@@ -294,12 +334,9 @@ str_cmp (const void *a, const void *b)
 static void
 list_let_through (const ocigate_policy_t *pol, const ocigate_json_t *calls, strbuf_t *b)
 {
-  size_t nb = ARRAY_SIZE (builtin_dangerous), nx = pol->seccomp_dangerous.n;
-  /* builtin, then clone and clone3, then the policy's (sorted copy) */
-  cleanup_free bool *blocked = xzalloc ((nb + 2 + nx) * sizeof (bool));
-  cleanup_free const char **extra = xzalloc ((nx + 1) * sizeof (char *));
-  memcpy (extra, pol->seccomp_dangerous.v, nx * sizeof (char *));
-  qsort (extra, nx, sizeof (char *), str_cmp);
+  struct slots sl;
+  slots_init (&sl, pol);
+  cleanup_free bool *blocked = xzalloc (sl.n * sizeof (bool));
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
@@ -308,33 +345,22 @@ list_let_through (const ocigate_policy_t *pol, const ocigate_json_t *calls, strb
       const ocigate_json_t *names = oj_get (c, "names");
       for (size_t j = 0; j < oj_len (names); j++)
         {
-          const char *n = oj_str (oj_at (names, j));
-          struct dname key = { .name = n };
-          const struct dname *d;
-          const char **x;
-          if (n == NULL)
-            continue;
-          if ((d = bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp)) != NULL)
-            blocked[d - builtin_dangerous] = true;
-          else if (strcmp (n, "clone") == 0 || strcmp (n, "clone3") == 0)
-            blocked[nb + (n[5] == '3')] = true;
-          else if ((x = bsearch (&n, extra, nx, sizeof (char *), str_cmp)) != NULL)
-            blocked[nb + 2 + (size_t)(x - extra)] = true;
+          ssize_t k = slot_of (&sl, oj_str (oj_at (names, j)));
+          if (k >= 0)
+            blocked[k] = true;
         }
     }
+  size_t nb = ARRAY_SIZE (builtin_dangerous);
   for (size_t i = 0; i < nb; i++)
     if (builtin_dangerous[i].of == NULL && !blocked[i])
       strbuf_printf (b, "%s%s", b->len ? ", " : "", builtin_dangerous[i].name);
-  for (size_t i = 0; i < nx; i++)
-    {
-      struct dname key = { .name = extra[i] };
-      if (!blocked[nb + 2 + i] && (i == 0 || strcmp (extra[i], extra[i - 1]) != 0)
-          && !bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp))
-        strbuf_printf (b, "%s%s", b->len ? ", " : "", extra[i]);
-    }
+  for (size_t i = 0; i < sl.nx; i++)
+    if (slot_of (&sl, sl.extra[i]) == (ssize_t)(nb + 2 + i) && !blocked[nb + 2 + i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", sl.extra[i]);
   for (size_t i = 0; i < 2; i++)
     if (!blocked[nb + i])
       strbuf_printf (b, "%s%s", b->len ? ", " : "", i ? "clone3" : "clone");
+  free (sl.extra);
 }
 
 int
@@ -359,7 +385,11 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
       free (b.s);
       return 0;
     }
+  /* Each weak name once (the first reason), however often it is named. */
   int64_t flags_index = clone_flags_index (sc);
+  struct slots sl;
+  slots_init (&sl, e->pol);
+  cleanup_free bool *listed = xzalloc (sl.n * sizeof (bool));
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
@@ -371,10 +401,17 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
         {
           char why[256];
           const char *name = oj_str (oj_at (names, j));
+          ssize_t k = slot_of (&sl, name);
+          if (k < 0 || listed[k])
+            continue;
           if (weak_name (e->pol, &en, name, why, sizeof (why)))
-            strbuf_printf (&b, "%s%s (%s)", b.len ? ", " : "", name, why);
+            {
+              strbuf_printf (&b, "%s%s (%s)", b.len ? ", " : "", name, why);
+              listed[k] = true;
+            }
         }
     }
+  free (sl.extra);
   if (b.len)
     finding (e, "/linux/seccomp/syscalls", "profile lets through: %s", b.s);
   free (b.s);
