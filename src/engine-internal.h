@@ -94,7 +94,8 @@ char *ocigate_host_path (const char *path, bool resolve);
 const char *ocigate_sensitive_path (const ocigate_policy_t *pol, const char *path);
 
 /* seccomp.c */
-ocigate_json_t *ocigate_seccomp_default (struct eval *e);
+/* The policy's default profile (the embedded one unless it names its own). */
+const ocigate_json_t *ocigate_seccomp_default (const ocigate_policy_t *pol);
 /* Names of a profile that libseccomp cannot resolve for arch_token,
  * space-separated into out; returns their count, -1 for an unknown arch. */
 int ocigate_seccomp_unresolved (const ocigate_json_t *profile, const char *arch_token,

@@ -95,10 +95,33 @@ real_selinux_enabled (void)
 #endif
 }
 
+static int
+real_selinux_lxc_contexts (char **ret_text)
+{
+#ifdef HAVE_SELINUX
+  const char *path = selinux_lxc_contexts_path ();
+  ocigate_error_t err = NULL;
+  size_t len;
+  *ret_text = NULL;
+  if (path == NULL)
+    return -1;
+  if (ocigate_read_file (path, 1 << 20, ret_text, &len, &err) < 0)
+    {
+      ocigate_error_free (&err);
+      return -1;
+    }
+  return 0;
+#else
+  *ret_text = NULL;
+  return -1;
+#endif
+}
+
 const ocigate_host_ops_t ocigate_host_real = {
   .apparmor_enabled = real_apparmor_enabled,
   .apparmor_profile_loaded = real_apparmor_profile_loaded,
   .selinux_enabled = real_selinux_enabled,
   .selinux_labels = ocigate_selinux_labels,
   .selinux_check_context = ocigate_selinux_check_context,
+  .selinux_lxc_contexts = real_selinux_lxc_contexts,
 };

@@ -101,6 +101,12 @@ ocigate_policy_default (void)
   p->rewrite_gid = 65534;
   p->apparmor_profile = xstrdup ("ocigate-default");
   p->apparmor_require = true;
+  /* The engines' own default profiles: confining, and loaded only by root. */
+  static const char *const engine_profiles[]
+      = { "cri-containerd.apparmor.d", "crio-default", "docker-default", "containers-default-*" };
+  p->apparmor_allowed.v = xzalloc ((ARRAY_SIZE (engine_profiles) + 1) * sizeof (char *));
+  for (size_t i = 0; i < ARRAY_SIZE (engine_profiles); i++)
+    p->apparmor_allowed.v[p->apparmor_allowed.n++] = xstrdup (engine_profiles[i]);
   p->audit_path = xstrdup (OCIGATE_AUDIT_PATH);
   p->audit_syslog = true;
   p->max_config_bytes = 16 << 20;
@@ -129,6 +135,8 @@ ocigate_policy_free (ocigate_policy_t *p)
   ocigate_doc_free (p->seccomp_profile);
   free (p->apparmor_profile);
   free (p->selinux_type);
+  strlist_free (&p->apparmor_allowed);
+  strlist_free (&p->selinux_allowed);
   for (size_t i = 0; i < p->n_exemptions; i++)
     {
       strlist_free (&p->exemptions[i].namespaces);
@@ -424,6 +432,10 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     return get_string (L, v, key, &p->apparmor_profile, err);
   if (KEY ("apparmor.require"))
     return get_bool (L, v, key, &p->apparmor_require, err);
+  if (KEY ("apparmor.allowed"))
+    return get_list (L, v, key, &p->apparmor_allowed, err);
+  if (KEY ("selinux.allowed"))
+    return get_list (L, v, key, &p->selinux_allowed, err);
   if (KEY ("selinux.type"))
     return get_string (L, v, key, &p->selinux_type, err);
   if (KEY ("images.allowed"))
@@ -666,6 +678,7 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   G_STR (g, p->apparmor_profile);
   G_STR (g, "require");
   yajl_gen_bool (g, p->apparmor_require);
+  gen_list (g, "allowed", &p->apparmor_allowed);
   yajl_gen_map_close (g);
   G_STR (g, "selinux");
   yajl_gen_map_open (g);
@@ -674,6 +687,7 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
     G_STR (g, p->selinux_type);
   else
     yajl_gen_null (g);
+  gen_list (g, "allowed", &p->selinux_allowed);
   yajl_gen_map_close (g);
   G_STR (g, "images");
   yajl_gen_map_open (g);

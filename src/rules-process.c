@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "engine-internal.h"
+#include "selinux-internal.h"
 
 static const char *const cap_sets[]
     = { "bounding", "effective", "inheritable", "permitted", "ambient" };
@@ -913,11 +914,26 @@ check_apparmor (struct eval *e, ocigate_error_t *err)
   const char *profile = oj_str (oj_get (proc, "apparmorProfile"));
   cleanup_free char *p = ptrf ("%s/apparmorProfile", pp (e));
 
-  if (profile && strcmp (profile, "unconfined") == 0)
+  /* By allowlist: the profile injected here, the engines' defaults and
+   * what the policy lists.  Any other loaded profile may confine less (a
+   * host service's, a complain-mode one); "unconfined" in any spelling
+   * (the kernel strips the white space around the name) none at all.
+   * Judged with or without AppArmor on the host: the config may run on
+   * another. */
+  const char *own = e->process_only ? oj_str (oj_get (e->ceiling, "apparmorProfile")) : NULL;
+  if (profile && *profile && !(own && strcmp (profile, own) == 0)
+      && !ocigate_apparmor_profile_allowed (profile, e->pol->apparmor_profile,
+                                            &e->pol->apparmor_allowed))
     {
-      finding_action (e, OCIGATE_ACTION_REJECT, p,
-                      "AppArmor profile \"unconfined\" disables "
-                      "confinement");
+      cleanup_free char *name = ocigate_apparmor_effective_name (profile);
+      if (strcmp (name, "unconfined") == 0)
+        finding_action (e, OCIGATE_ACTION_REJECT, p,
+                        "AppArmor profile \"%s\" is \"unconfined\": disables confinement", profile);
+      else
+        finding_action (e, OCIGATE_ACTION_REJECT, p,
+                        "AppArmor profile \"%s\" is neither the policy's \"%s\" nor one it "
+                        "allows (apparmor.allowed)",
+                        profile, e->pol->apparmor_profile);
       return 0;
     }
   if (e->process_only)
@@ -961,23 +977,6 @@ fix_apparmor (struct eval *e, ocigate_error_t *err)
   return 0;
 }
 
-/* The type field of user:role:type[:level]. */
-static bool
-label_type_is (const char *label, const char *type)
-{
-  const char *p = label;
-  for (int i = 0; i < 2 && p; i++)
-    {
-      p = strchr (p, ':');
-      if (p)
-        p++;
-    }
-  if (p == NULL)
-    return false;
-  size_t l = strcspn (p, ":");
-  return strlen (type) == l && strncmp (p, type, l) == 0;
-}
-
 int
 check_selinux (struct eval *e, ocigate_error_t *err)
 {
@@ -985,11 +984,34 @@ check_selinux (struct eval *e, ocigate_error_t *err)
   const char *label = oj_str (oj_get (proc, "selinuxLabel"));
   cleanup_free char *p = ptrf ("%s/selinuxLabel", pp (e));
 
-  if (label && (label_type_is (label, "spc_t") || label_type_is (label, "unconfined_t")))
+  /* By allowlist: a type other than the host's container types (spc_t,
+   * unconfined_t, container_runtime_t, kernel_t, a host service's type)
+   * escapes the container policy.  The host's lxc_contexts names them when
+   * host checks are on and it has one; else a built-in list.  Judged even
+   * when SELinux is off here (runc would refuse any label then, but the
+   * config may run on another host). */
+  /* exec and restore: the container's own label is never weaker than the
+   * container (restore's mount context stands in as the ceiling's). */
+  const char *own = e->process_only ? oj_str (oj_get (e->ceiling, "selinuxLabel")) : NULL;
+  if (label && *label && !(own && strcmp (label, own) == 0))
     {
-      finding_action (e, OCIGATE_ACTION_REJECT, p, "SELinux label \"%s\" is an unconfined type",
-                      label);
-      return 0;
+      cleanup_free char *lxc = NULL;
+      cleanup_free char *type = NULL;
+      if (!e->opts->host_checks || e->host->selinux_lxc_contexts == NULL
+          || e->host->selinux_lxc_contexts (&lxc) < 0)
+        {
+          free (lxc);
+          lxc = NULL;
+        }
+      if (!ocigate_selinux_label_allowed (label, lxc, e->pol->selinux_type,
+                                          &e->pol->selinux_allowed, &type))
+        {
+          finding_action (e, OCIGATE_ACTION_REJECT, p,
+                          "SELinux label \"%s\": type %s%s%s is not a container type of %s", label,
+                          type ? "\"" : "", type ? type : "(none)", type ? "\"" : "",
+                          lxc ? "this host" : "the built-in list");
+          return 0;
+        }
     }
   if (e->process_only)
     {

@@ -3,7 +3,10 @@
  * find and close what a weak profile lets through. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -12,68 +15,63 @@
 #include "engine-internal.h"
 
 /* Spec section 4: syscalls that reach kernel attack surface or host state
- * a container has no business with. */
-static const char *const builtin_dangerous[] = {
-  "mount",
-  "umount2",
-  "unshare",
-  "setns",
-  "pivot_root",
-  "keyctl",
-  "add_key",
-  "request_key",
-  "bpf",
-  "kexec_load",
-  "kexec_file_load",
-  "init_module",
-  "finit_module",
-  "delete_module",
-  "open_by_handle_at",
-  "userfaultfd",
-  "perf_event_open",
-  "reboot",
-  "swapon",
-  "swapoff",
-  "acct",
-  "quotactl",
-  "iopl",
-  "ioperm",
-  "lookup_dcookie",
-  "io_uring_setup",
-  "io_uring_enter",
-  "io_uring_register",
-};
-
-/* Other names under which the kernel performs the same operation as a
- * dangerous syscall on some architecture we target.  A profile that allows
- * one of these lets the operation through as surely as the listed name:
- * `umount` is x86's old umount(2), a umount2 without flags (runc resolves
- * it on an x86_64 host and adds it to the 32-bit x86 filter); the new mount
- * API attaches mounts without mount(2); quotactl_fd is quotactl on an fd. */
-static const struct
-{
-  const char *name, *of;
-} builtin_aliases[] = {
-  { "umount", "umount2" },  { "fsopen", "mount" },        { "fsconfig", "mount" },
-  { "fsmount", "mount" },   { "fspick", "mount" },        { "move_mount", "mount" },
-  { "open_tree", "mount" }, { "mount_setattr", "mount" }, { "quotactl_fd", "quotactl" },
-};
-
-/* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
-#define CLONE_NS_FLAGS UINT64_C (0x7E020000)
-
-/* The dangerous set: each name with the dangerous syscall it stands for
- * (NULL: itself), sorted for bsearch.  Built once per process, and again
- * only when a policy extends the list differently. */
+ * a container has no business with, and the other names under which the
+ * kernel performs the same operation on some architecture we target (`of`:
+ * the listed syscall it stands for).  A profile that allows one of those
+ * lets the operation through as surely as the listed name: `umount` is
+ * x86's old umount(2), a umount2 without flags (runc resolves it on an
+ * x86_64 host and adds it to the 32-bit x86 filter); the new mount API
+ * attaches mounts without mount(2); quotactl_fd is quotactl on an fd.
+ * Sorted by name for bsearch, and constant: evaluation never writes to
+ * shared state, so policies can be judged from several threads. */
 struct dname
 {
-  char *name;
-  const char *of;
+  const char *name, *of;
 };
-static struct dname *dangerous;
-static size_t n_dangerous, cap_dangerous;
-static ocigate_strlist_t cache_extra; /* the policy's seccomp.dangerous it was built for */
-static bool cache_valid;
+static const struct dname builtin_dangerous[] = {
+  { "acct", NULL },
+  { "add_key", NULL },
+  { "bpf", NULL },
+  { "delete_module", NULL },
+  { "finit_module", NULL },
+  { "fsconfig", "mount" },
+  { "fsmount", "mount" },
+  { "fsopen", "mount" },
+  { "fspick", "mount" },
+  { "init_module", NULL },
+  { "io_uring_enter", NULL },
+  { "io_uring_register", NULL },
+  { "io_uring_setup", NULL },
+  { "ioperm", NULL },
+  { "iopl", NULL },
+  { "kexec_file_load", NULL },
+  { "kexec_load", NULL },
+  { "keyctl", NULL },
+  { "lookup_dcookie", NULL },
+  { "mount", NULL },
+  { "mount_setattr", "mount" },
+  { "move_mount", "mount" },
+  { "open_by_handle_at", NULL },
+  { "open_tree", "mount" },
+  { "perf_event_open", NULL },
+  { "pivot_root", NULL },
+  { "quotactl", NULL },
+  { "quotactl_fd", "quotactl" },
+  { "reboot", NULL },
+  { "request_key", NULL },
+  { "setns", NULL },
+  { "swapoff", NULL },
+  { "swapon", NULL },
+  { "umount", "umount2" },
+  { "umount2", NULL },
+  { "unshare", NULL },
+  { "userfaultfd", NULL },
+};
+
+/* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: every
+ * namespace flag clone(2) takes (CLONE_NEWTIME, 0x80, is clone3's and
+ * unshare's only; in clone's flags that bit is part of the exit signal). */
+#define CLONE_NS_FLAGS UINT64_C (0x7E020000)
 
 static int
 dname_cmp (const void *a, const void *b)
@@ -81,113 +79,46 @@ dname_cmp (const void *a, const void *b)
   return strcmp (((const struct dname *)a)->name, ((const struct dname *)b)->name);
 }
 
-static void
-add_name (const char *n, const char *of)
-{
-  if (n_dangerous == cap_dangerous)
-    {
-      cap_dangerous = cap_dangerous ? cap_dangerous * 2 : 64;
-      dangerous = xrealloc (dangerous, cap_dangerous * sizeof (*dangerous));
-    }
-  dangerous[n_dangerous].name = xstrdup (n);
-  dangerous[n_dangerous].of = of;
-  n_dangerous++;
-}
-
+/* Is name dangerous under this policy?  *of: the dangerous syscall it is
+ * another name of, NULL for itself. */
 static bool
-same_list (const ocigate_strlist_t *a, const ocigate_strlist_t *b)
+dangerous_name (const ocigate_policy_t *pol, const char *name, const char **of)
 {
-  if (a->n != b->n)
+  struct dname key = { .name = name };
+  const struct dname *d;
+  *of = NULL;
+  if (name == NULL)
     return false;
-  for (size_t i = 0; i < a->n; i++)
-    if (strcmp (a->v[i], b->v[i]) != 0)
-      return false;
-  return true;
-}
-
-static void
-build_dangerous (const ocigate_policy_t *pol)
-{
-  if (cache_valid && same_list (&cache_extra, &pol->seccomp_dangerous))
-    return;
-  for (size_t i = 0; i < n_dangerous; i++)
-    free (dangerous[i].name);
-  for (size_t i = 0; i < cache_extra.n; i++)
-    free (cache_extra.v[i]);
-  free (cache_extra.v);
-  n_dangerous = 0;
-  for (size_t i = 0; i < ARRAY_SIZE (builtin_dangerous); i++)
-    add_name (builtin_dangerous[i], NULL);
-  for (size_t i = 0; i < ARRAY_SIZE (builtin_aliases); i++)
-    add_name (builtin_aliases[i].name, builtin_aliases[i].of);
-  cache_extra.n = pol->seccomp_dangerous.n;
-  cache_extra.v = xzalloc ((cache_extra.n + 1) * sizeof (char *));
-  for (size_t i = 0; i < pol->seccomp_dangerous.n; i++)
+  d = bsearch (&key, builtin_dangerous, ARRAY_SIZE (builtin_dangerous), sizeof (key), dname_cmp);
+  if (d)
     {
-      add_name (pol->seccomp_dangerous.v[i], NULL);
-      cache_extra.v[i] = xstrdup (pol->seccomp_dangerous.v[i]);
+      *of = d->of;
+      return true;
     }
-  qsort (dangerous, n_dangerous, sizeof (*dangerous), dname_cmp);
-  /* Drop duplicates (a policy may repeat a built-in name); keep the first. */
-  size_t k = 0;
-  for (size_t i = 0; i < n_dangerous; i++)
-    if (k > 0 && strcmp (dangerous[k - 1].name, dangerous[i].name) == 0)
-      free (dangerous[i].name);
-    else
-      dangerous[k++] = dangerous[i];
-  n_dangerous = k;
-  cache_valid = true;
+  return ocigate_strlist_contains (&pol->seccomp_dangerous, name);
 }
 
-static const struct dname *
-find_dangerous (const char *name)
-{
-  struct dname key = { .name = (char *)name };
-  return name ? bsearch (&key, dangerous, n_dangerous, sizeof (*dangerous), dname_cmp) : NULL;
-}
-
-/* Actions under which the syscall runs.  SCMP_ACT_TRACE runs it as soon as
- * a tracer with PTRACE_O_TRACESECCOMP resumes the tracee, and a process in
- * the container may trace its own children (ptrace is allowed by every
- * engine's default): it lets the call through. */
+/* Actions under which the syscall may run.  SCMP_ACT_LOG allows and logs.
+ * SCMP_ACT_TRACE runs it as soon as a tracer with PTRACE_O_TRACESECCOMP
+ * resumes the tracee, and a process in the container may trace its own
+ * children (ptrace is allowed by every engine's default).  SCMP_ACT_NOTIFY
+ * hands the decision to the listener at listenerPath, which may answer
+ * "continue" (SECCOMP_USER_NOTIF_FLAG_CONTINUE): the kernel then runs the
+ * call as the container asked.  Everything else (ERRNO, TRAP, KILL,
+ * KILL_PROCESS, KILL_THREAD) blocks; runc refuses an action it does not
+ * know, so no other string reaches the kernel. */
 static bool
-allowing (const char *action)
+letting_through (const char *action)
 {
   return action
          && (strcmp (action, "SCMP_ACT_ALLOW") == 0 || strcmp (action, "SCMP_ACT_LOG") == 0
-             || strcmp (action, "SCMP_ACT_TRACE") == 0);
+             || strcmp (action, "SCMP_ACT_TRACE") == 0 || strcmp (action, "SCMP_ACT_NOTIFY") == 0);
 }
 
 static uint64_t
 u64 (const ocigate_json_t *n)
 {
   return n && n->type == OJ_NUMBER ? strtoull (n->u.str.s, NULL, 10) : 0;
-}
-
-/* Does this comparison let every value through, or every value but one?
- * seccomp compares the whole 64-bit register while the kernel reads int
- * arguments from its low half, so "all but one value" (NE, GT 0, ...) is
- * not even that for them: 1<<32|v passes the comparison and means v. */
-static bool
-arg_trivial (const ocigate_json_t *a)
-{
-  const char *op = oj_str (oj_get (a, "op"));
-  uint64_t v = u64 (oj_get (a, "value")), v2 = u64 (oj_get (a, "valueTwo"));
-  if (op == NULL)
-    return true;
-  if (strcmp (op, "SCMP_CMP_NE") == 0)
-    return true;
-  if (strcmp (op, "SCMP_CMP_MASKED_EQ") == 0)
-    return v == 0 && v2 == 0;
-  if (strcmp (op, "SCMP_CMP_GE") == 0)
-    return v <= 1;
-  if (strcmp (op, "SCMP_CMP_GT") == 0)
-    return v == 0;
-  if (strcmp (op, "SCMP_CMP_LE") == 0)
-    return v >= UINT64_MAX - 1;
-  if (strcmp (op, "SCMP_CMP_LT") == 0)
-    return v == UINT64_MAX;
-  return false;
 }
 
 /* runc ANDs the conditions of one syscall entry only when each compares a
@@ -211,67 +142,52 @@ args_ored (const ocigate_json_t *args)
   return false;
 }
 
+/* Is this comparison the namespace-flag filter: clone's flags argument,
+ * SCMP_CMP_MASKED_EQ (`value` the mask, `valueTwo` the datum) with every
+ * CLONE_NEW* bit in the mask and none in the datum, so that only flags
+ * without a namespace bit match?  No other comparison counts: that is the
+ * one filter the default profiles use and that can be shown to exclude
+ * every namespace flag. */
 static bool
-args_restrict (const ocigate_json_t *args)
-{
-  bool ored = args_ored (args);
-  for (size_t i = 0; i < oj_len (args); i++)
-    {
-      bool trivial = arg_trivial (oj_at (args, i));
-      if (ored && trivial)
-        return false; /* one rule lets everything through */
-      if (!ored && !trivial)
-        return true; /* ANDed with everything else */
-    }
-  return ored;
-}
-
-/* Does one comparison of clone's flags admit only values without a
- * namespace flag?  (The lowest one, CLONE_NEWNS, is 0x20000.) */
-static bool
-cond_no_ns (const ocigate_json_t *a, int64_t flags_index)
+ns_mask_filter (const ocigate_json_t *a, int64_t flags_index)
 {
   int64_t idx = -1;
   oj_int (oj_get (a, "index"), &idx);
-  if (idx != flags_index)
+  if (idx != flags_index || !oj_str_eq (oj_get (a, "op"), "SCMP_CMP_MASKED_EQ"))
     return false;
-  const char *op = oj_str (oj_get (a, "op"));
-  uint64_t v = u64 (oj_get (a, "value")), v2 = u64 (oj_get (a, "valueTwo"));
-  if (op == NULL)
-    return false;
-  if (strcmp (op, "SCMP_CMP_MASKED_EQ") == 0)
-    return (v & CLONE_NS_FLAGS) == CLONE_NS_FLAGS && (v2 & CLONE_NS_FLAGS) == 0;
-  if (strcmp (op, "SCMP_CMP_EQ") == 0)
-    return (v & CLONE_NS_FLAGS) == 0;
-  if (strcmp (op, "SCMP_CMP_LT") == 0)
-    return v <= UINT64_C (0x20000);
-  if (strcmp (op, "SCMP_CMP_LE") == 0)
-    return v < UINT64_C (0x20000);
-  return false;
+  uint64_t mask = u64 (oj_get (a, "value")), datum = u64 (oj_get (a, "valueTwo"));
+  return (mask & CLONE_NS_FLAGS) == CLONE_NS_FLAGS && (datum & CLONE_NS_FLAGS) == 0;
 }
 
-/* clone is safe to allow only when its flags cannot carry a namespace flag.
- * The flags are argument 0, except on s390/s390x (argument 1), which counts
- * only for a profile that lists nothing but those. */
-static bool
-clone_filtered (const ocigate_json_t *sc, const ocigate_json_t *args)
+/* clone's flags are argument 0, except on s390/s390x where the first two
+ * arguments are swapped (argument 1).  runc adds the native architecture
+ * to every filter, so argument 1 counts only for a profile that lists
+ * nothing but those. */
+static int64_t
+clone_flags_index (const ocigate_json_t *sc)
 {
   const ocigate_json_t *arches = oj_get (sc, "architectures");
-  int64_t flags_index = 0;
-  if (oj_len (arches) > 0)
-    {
-      flags_index = 1;
-      for (size_t i = 0; i < oj_len (arches); i++)
-        if (!oj_str_eq (oj_at (arches, i), "SCMP_ARCH_S390")
-            && !oj_str_eq (oj_at (arches, i), "SCMP_ARCH_S390X"))
-          flags_index = 0;
-    }
+  if (oj_len (arches) == 0)
+    return 0;
+  for (size_t i = 0; i < oj_len (arches); i++)
+    if (!oj_str_eq (oj_at (arches, i), "SCMP_ARCH_S390")
+        && !oj_str_eq (oj_at (arches, i), "SCMP_ARCH_S390X"))
+      return 0;
+  return 1;
+}
+
+/* clone is safe to let through only when its flags cannot carry a
+ * namespace flag: the mask filter ANDed into the entry's one rule, or
+ * every ORed rule being that filter. */
+static bool
+clone_filtered (int64_t flags_index, const ocigate_json_t *args)
+{
   bool ored = args_ored (args);
   if (oj_len (args) == 0)
     return false;
   for (size_t i = 0; i < oj_len (args); i++)
     {
-      bool f = cond_no_ns (oj_at (args, i), flags_index);
+      bool f = ns_mask_filter (oj_at (args, i), flags_index);
       if (ored && !f)
         return false;
       if (!ored && f)
@@ -280,82 +196,171 @@ clone_filtered (const ocigate_json_t *sc, const ocigate_json_t *args)
   return ored;
 }
 
-/* Why an allowing rule's name is weak (written to buf), or NULL. */
-static const char *
-weak_name (const ocigate_json_t *sc, const char *name, const char *action,
-           const ocigate_json_t *args, char *buf, size_t len)
+/* One syscall entry under judgement; clone's filter is judged once per
+ * entry, however often the entry names it. */
+struct entry
 {
-  const char *how = oj_len (args) == 0 ? "unconditional"
-                    : args_ored (args)
-                        ? "allowed by conditions on one argument, which runc ORs; one of them"
-                        : "allowed by an argument filter that";
-  bool trace = action && strcmp (action, "SCMP_ACT_TRACE") == 0;
-  const char *tr = trace ? ", SCMP_ACT_TRACE: runs once a tracer in the container resumes it" : "";
+  const char *action;
+  const ocigate_json_t *args;
+  int64_t flags_index;
+  int clone_ok; /* -1: not judged yet */
+};
+
+static const char *
+action_word (const char *action)
+{
+  return strcmp (action, "SCMP_ACT_LOG") == 0      ? "log"
+         : strcmp (action, "SCMP_ACT_TRACE") == 0  ? "trace"
+         : strcmp (action, "SCMP_ACT_NOTIFY") == 0 ? "notify"
+                                                   : "allow";
+}
+
+/* Why a name of a letting-through entry is weak (written to buf), or NULL. */
+static const char *
+weak_name (const ocigate_policy_t *pol, struct entry *en, const char *name, char *buf, size_t len)
+{
+  const char *how = "";
+  if (strcmp (en->action, "SCMP_ACT_TRACE") == 0)
+    how = ", SCMP_ACT_TRACE: runs once a tracer in the container resumes it";
+  else if (strcmp (en->action, "SCMP_ACT_NOTIFY") == 0)
+    how = ", SCMP_ACT_NOTIFY: runs when the listener answers continue";
   if (name == NULL)
     return NULL;
   if (strcmp (name, "clone") == 0)
     {
-      if (clone_filtered (sc, args))
+      if (en->clone_ok < 0)
+        en->clone_ok = clone_filtered (en->flags_index, en->args);
+      if (en->clone_ok)
         return NULL;
-      snprintf (buf, len, "allowed without the namespace-flag filter%s", tr);
+      snprintf (buf, len, "let through without the namespace-flag filter%s", how);
       return buf;
     }
   if (strcmp (name, "clone3") == 0)
     {
-      snprintf (buf, len, "allowed: its flags cannot be filtered%s", tr);
+      snprintf (buf, len, "let through: its flags cannot be filtered%s", how);
       return buf;
     }
-  const struct dname *d = find_dangerous (name);
-  if (d == NULL || (oj_len (args) > 0 && args_restrict (args)))
+  const char *of;
+  if (!dangerous_name (pol, name, &of))
     return NULL;
-  const char *alias = "";
   char abuf[96] = "";
-  if (d->of)
-    {
-      snprintf (abuf, sizeof (abuf), "same operation as %s; ", d->of);
-      alias = abuf;
-    }
-  if (oj_len (args) == 0)
-    snprintf (buf, len, "%s%s %s%s", alias, how, trace ? "trace" : "allow", tr);
+  if (of)
+    snprintf (abuf, sizeof (abuf), "same operation as %s; ", of);
+  if (oj_len (en->args) == 0)
+    snprintf (buf, len, "%sunconditional %s%s", abuf, action_word (en->action), how);
   else
-    snprintf (buf, len, "%s%s does not restrict it%s", alias, how, tr);
+    /* unshare allowed for some flags still creates a user namespace; a
+     * mask test can match every value; runc ORs conditions on one
+     * argument.  No filter is shown to exclude the dangerous use. */
+    snprintf (buf, len, "%san argument filter does not restrict it%s", abuf, how);
   return buf;
 }
 
-ocigate_json_t *
-ocigate_seccomp_default (struct eval *e)
+/* The embedded default profile, parsed once per process.  A policy that
+ * names no profile of its own (and was loaded lazily) uses it; the policy
+ * object itself is never written during evaluation. */
+static ocigate_doc_t *embedded_profile;
+static pthread_once_t embedded_once = PTHREAD_ONCE_INIT;
+
+static void
+parse_embedded (void)
 {
-  if (e->pol->seccomp_profile == NULL)
-    {
-      /* ocigate_policy_load_lazy left the embedded profile for now.  The
-       * policy object is the caller's heap object, never const storage:
-       * fill its cache in place. */
-      ocigate_policy_t *p = (ocigate_policy_t *)e->pol;
-      ocigate_json_parse_opts_t o = { .name = "embedded seccomp profile" };
-      p->seccomp_profile = ocigate_json_parse (ocigate_default_seccomp_json,
-                                               strlen (ocigate_default_seccomp_json), &o, NULL);
-      /* Built in and parsed by every unit test: this cannot fail. */
-      if (p->seccomp_profile == NULL)
-        abort ();
-    }
-  return ocigate_doc_root (e->pol->seccomp_profile);
+  ocigate_json_parse_opts_t o = { .name = "embedded seccomp profile" };
+  embedded_profile = ocigate_json_parse (ocigate_default_seccomp_json,
+                                         strlen (ocigate_default_seccomp_json), &o, NULL);
+  /* Built in and parsed by every unit test: this cannot fail. */
+  if (embedded_profile == NULL)
+    abort ();
 }
 
-/* Does an entry with a blocking action and no condition cover this name? */
-static bool
-blocked_unconditionally (const ocigate_json_t *calls, const char *name)
+const ocigate_json_t *
+ocigate_seccomp_default (const ocigate_policy_t *pol)
 {
+  if (pol->seccomp_profile)
+    return ocigate_doc_root (pol->seccomp_profile);
+  pthread_once (&embedded_once, parse_embedded);
+  return ocigate_doc_root (embedded_profile);
+}
+
+static int
+str_cmp (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names a finding may list, each with a slot of its own: the built-in
+ * dangerous names, clone, clone3, then the policy's additions (a sorted
+ * copy, duplicates sharing the first one's slot). */
+struct slots
+{
+  const char **extra;
+  size_t nx, n;
+};
+
+static void
+slots_init (struct slots *sl, const ocigate_policy_t *pol)
+{
+  sl->nx = pol->seccomp_dangerous.n;
+  sl->extra = xzalloc ((sl->nx + 1) * sizeof (char *));
+  memcpy (sl->extra, pol->seccomp_dangerous.v, sl->nx * sizeof (char *));
+  qsort (sl->extra, sl->nx, sizeof (char *), str_cmp);
+  sl->n = ARRAY_SIZE (builtin_dangerous) + 2 + sl->nx;
+}
+
+static ssize_t
+slot_of (const struct slots *sl, const char *n)
+{
+  size_t nb = ARRAY_SIZE (builtin_dangerous);
+  struct dname key = { .name = n };
+  const struct dname *d;
+  const char **x;
+  if (n == NULL)
+    return -1;
+  if ((d = bsearch (&key, builtin_dangerous, nb, sizeof (key), dname_cmp)) != NULL)
+    return d - builtin_dangerous;
+  if (strcmp (n, "clone") == 0 || strcmp (n, "clone3") == 0)
+    return (ssize_t)nb + (n[5] == '3');
+  if ((x = bsearch (&n, sl->extra, sl->nx, sizeof (char *), str_cmp)) == NULL)
+    return -1;
+  while (x > sl->extra && strcmp (x[-1], n) == 0)
+    x--;
+  return (ssize_t)(nb + 2 + (size_t)(x - sl->extra));
+}
+
+/* Under a letting-through default action: the dangerous syscalls (not
+ * their other spellings), clone and clone3 that no entry blocks outright
+ * (a blocking action and no condition), listed into b.  One pass over the
+ * profile's names, each looked up by bsearch. */
+static void
+list_let_through (const ocigate_policy_t *pol, const ocigate_json_t *calls, strbuf_t *b)
+{
+  struct slots sl;
+  slots_init (&sl, pol);
+  cleanup_free bool *blocked = xzalloc (sl.n * sizeof (bool));
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
-      if (allowing (oj_str (oj_get (c, "action"))) || oj_len (oj_get (c, "args")) > 0)
+      if (letting_through (oj_str (oj_get (c, "action"))) || oj_len (oj_get (c, "args")) > 0)
         continue;
       const ocigate_json_t *names = oj_get (c, "names");
       for (size_t j = 0; j < oj_len (names); j++)
-        if (oj_str_eq (oj_at (names, j), name))
-          return true;
+        {
+          ssize_t k = slot_of (&sl, oj_str (oj_at (names, j)));
+          if (k >= 0)
+            blocked[k] = true;
+        }
     }
-  return false;
+  size_t nb = ARRAY_SIZE (builtin_dangerous);
+  for (size_t i = 0; i < nb; i++)
+    if (builtin_dangerous[i].of == NULL && !blocked[i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", builtin_dangerous[i].name);
+  for (size_t i = 0; i < sl.nx; i++)
+    if (slot_of (&sl, sl.extra[i]) == (ssize_t)(nb + 2 + i) && !blocked[nb + 2 + i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", sl.extra[i]);
+  for (size_t i = 0; i < 2; i++)
+    if (!blocked[nb + i])
+      strbuf_printf (b, "%s%s", b->len ? ", " : "", i ? "clone3" : "clone");
+  free (sl.extra);
 }
 
 int
@@ -367,47 +372,92 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
       finding (e, "/linux/seccomp", "no seccomp profile: every syscall is reachable");
       return 0;
     }
-  build_dangerous (e->pol);
   const char *def = oj_str (oj_get (sc, "defaultAction"));
   const ocigate_json_t *calls = oj_get (sc, "syscalls");
   strbuf_t b = { 0 };
-  if (allowing (def))
+  if (letting_through (def))
     {
-      /* Name what the default lets through: the dangerous syscalls (not
-       * their other spellings) that no entry blocks outright. */
-      for (size_t i = 0; i < n_dangerous; i++)
-        if (dangerous[i].of == NULL && !blocked_unconditionally (calls, dangerous[i].name))
-          strbuf_printf (&b, "%s%s", b.len ? ", " : "", dangerous[i].name);
-      static const char *const clones[] = { "clone", "clone3" };
-      for (size_t i = 0; i < ARRAY_SIZE (clones); i++)
-        if (!blocked_unconditionally (calls, clones[i]))
-          strbuf_printf (&b, "%s%s", b.len ? ", " : "", clones[i]);
+      /* Name what the default lets through. */
+      list_let_through (e->pol, calls, &b);
       finding (e, "/linux/seccomp/defaultAction",
                "default action %s lets every unlisted syscall through%s%s", def,
                b.len ? ", among them " : "", b.len ? b.s : "");
       free (b.s);
       return 0;
     }
+  /* Each weak name once (the first reason), however often it is named. */
+  int64_t flags_index = clone_flags_index (sc);
+  struct slots sl;
+  slots_init (&sl, e->pol);
+  cleanup_free bool *listed = xzalloc (sl.n * sizeof (bool));
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
-      const char *action = oj_str (oj_get (c, "action"));
-      if (!allowing (action))
+      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1 };
+      if (!letting_through (en.action))
         continue;
       const ocigate_json_t *names = oj_get (c, "names");
-      const ocigate_json_t *args = oj_get (c, "args");
       for (size_t j = 0; j < oj_len (names); j++)
         {
           char why[256];
           const char *name = oj_str (oj_at (names, j));
-          if (weak_name (sc, name, action, args, why, sizeof (why)))
-            strbuf_printf (&b, "%s%s (%s)", b.len ? ", " : "", name, why);
+          ssize_t k = slot_of (&sl, name);
+          if (k < 0 || listed[k])
+            continue;
+          if (weak_name (e->pol, &en, name, why, sizeof (why)))
+            {
+              strbuf_printf (&b, "%s%s (%s)", b.len ? ", " : "", name, why);
+              listed[k] = true;
+            }
         }
     }
+  free (sl.extra);
   if (b.len)
     finding (e, "/linux/seccomp/syscalls", "profile lets through: %s", b.s);
   free (b.s);
   return 0;
+}
+
+/* Append the default profile's entry for name (clone or clone3), alone,
+ * with clone's flags index moved to where this profile's architectures
+ * keep the flags. */
+static void
+append_default_entry (ocigate_doc_t *doc, ocigate_json_t *sc, const ocigate_json_t *def,
+                      const char *name, int64_t flags_index)
+{
+  const ocigate_json_t *dcalls = oj_get (def, "syscalls");
+  for (size_t i = 0; i < oj_len (dcalls); i++)
+    {
+      const ocigate_json_t *c = oj_at (dcalls, i);
+      const ocigate_json_t *names = oj_get (c, "names");
+      for (size_t j = 0; j < oj_len (names); j++)
+        if (oj_str_eq (oj_at (names, j), name))
+          {
+            ocigate_json_t *copy = oj_copy (doc, c);
+            ocigate_json_t *cn = oj_new (doc, OJ_ARRAY);
+            oj_append (doc, cn, oj_new_string (doc, name));
+            oj_set (doc, copy, "names", cn);
+            ocigate_json_t *args = oj_get (copy, "args");
+            if (flags_index != 0 && strcmp (name, "clone") == 0)
+              for (size_t k = 0; k < oj_len (args); k++)
+                oj_set (doc, oj_at (args, k), "index", oj_new_int (doc, flags_index));
+            oj_append (doc, oj_ensure_array (doc, sc, "syscalls"), copy);
+          }
+    }
+}
+
+/* Does any entry name this syscall? */
+static bool
+named (const ocigate_json_t *calls, const char *name)
+{
+  for (size_t i = 0; i < oj_len (calls); i++)
+    {
+      const ocigate_json_t *names = oj_get (oj_at (calls, i), "names");
+      for (size_t j = 0; j < oj_len (names); j++)
+        if (oj_str_eq (oj_at (names, j), name))
+          return true;
+    }
+  return false;
 }
 
 int
@@ -415,58 +465,58 @@ fix_seccomp (struct eval *e, ocigate_error_t *err)
 {
   ocigate_json_t *linux_ = oj_ensure_object (e->doc, e->root, "linux");
   ocigate_json_t *sc = oj_get (linux_, "seccomp");
-  ocigate_json_t *def = ocigate_seccomp_default (e);
+  const ocigate_json_t *def = ocigate_seccomp_default (e->pol);
 
-  if (sc == NULL || sc->type != OJ_OBJECT || allowing (oj_str (oj_get (sc, "defaultAction"))))
+  if (sc == NULL || sc->type != OJ_OBJECT
+      || letting_through (oj_str (oj_get (sc, "defaultAction"))))
     {
       oj_set (e->doc, linux_, "seccomp", oj_copy (e->doc, def));
       return 0;
     }
-  build_dangerous (e->pol);
+  /* Drop the weak names from every letting-through entry, and an entry
+   * left with no name; compacting in place keeps this linear. */
   ocigate_json_t *calls = oj_get (sc, "syscalls");
-  bool need_clone = false;
-  for (size_t i = oj_len (calls); i-- > 0;)
+  int64_t flags_index = clone_flags_index (sc);
+  bool need_clone = false, need_clone3 = false;
+  size_t kept_calls = 0;
+  for (size_t i = 0; i < oj_len (calls); i++)
     {
-      ocigate_json_t *c = oj_at (calls, i);
-      const char *action = oj_str (oj_get (c, "action"));
-      if (!allowing (action))
-        continue;
+      ocigate_json_t *c = calls->u.arr.v[i];
+      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1 };
       ocigate_json_t *names = oj_get (c, "names");
-      const ocigate_json_t *args = oj_get (c, "args");
-      for (size_t j = oj_len (names); j-- > 0;)
+      if (letting_through (en.action) && oj_is (names, OJ_ARRAY))
         {
-          char why[256];
-          const char *n = oj_str (oj_at (names, j));
-          if (weak_name (sc, n, action, args, why, sizeof (why)) == NULL)
+          size_t kept = 0;
+          for (size_t j = 0; j < names->u.arr.n; j++)
+            {
+              char why[256];
+              const char *n = oj_str (names->u.arr.v[j]);
+              if (weak_name (e->pol, &en, n, why, sizeof (why)) == NULL)
+                names->u.arr.v[kept++] = names->u.arr.v[j];
+              else if (strcmp (n, "clone") == 0)
+                need_clone = true;
+              else if (strcmp (n, "clone3") == 0)
+                need_clone3 = true;
+            }
+          bool emptied = kept == 0 && names->u.arr.n > 0;
+          names->u.arr.n = kept;
+          if (emptied)
             continue;
-          if (strcmp (n, "clone") == 0 || strcmp (n, "clone3") == 0)
-            need_clone = true;
-          oj_remove_at (names, j);
         }
-      if (oj_len (names) == 0)
-        oj_remove_at (calls, i);
+      calls->u.arr.v[kept_calls++] = c;
     }
+  if (calls && calls->type == OJ_ARRAY)
+    calls->u.arr.n = kept_calls;
+  /* clone and clone3 as the default profile has them: clone with the
+   * namespace-flag mask, clone3 failing with ENOSYS.  A clone3 the profile
+   * does not name would fail with the default errno, and libc falls back
+   * to clone only on ENOSYS: it comes along with clone. */
+  if (need_clone && !named (calls, "clone3"))
+    need_clone3 = true;
   if (need_clone)
-    {
-      /* Take clone/clone3 handling from the default profile. */
-      const ocigate_json_t *dcalls = oj_get (def, "syscalls");
-      for (size_t i = 0; i < oj_len (dcalls); i++)
-        {
-          const ocigate_json_t *c = oj_at (dcalls, i);
-          const ocigate_json_t *names = oj_get (c, "names");
-          for (size_t j = 0; j < oj_len (names); j++)
-            if (oj_str_eq (oj_at (names, j), "clone") || oj_str_eq (oj_at (names, j), "clone3"))
-              {
-                ocigate_json_t *copy = oj_copy (e->doc, c);
-                ocigate_json_t *cn = oj_new (e->doc, OJ_ARRAY);
-                oj_append (e->doc, cn, oj_copy (e->doc, oj_at (names, j)));
-                oj_set (e->doc, copy, "names", cn);
-                if (calls == NULL)
-                  calls = oj_ensure_array (e->doc, sc, "syscalls");
-                oj_append (e->doc, calls, copy);
-              }
-        }
-    }
+    append_default_entry (e->doc, sc, def, "clone", flags_index);
+  if (need_clone3)
+    append_default_entry (e->doc, sc, def, "clone3", flags_index);
   return 0;
 }
 

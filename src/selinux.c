@@ -50,6 +50,125 @@ ocigate_selinux_parse_lxc_contexts (const char *text, char **ret_process, char *
   return *ret_process ? 0 : -1;
 }
 
+char *
+ocigate_selinux_label_type (const char *label)
+{
+  const char *p = label;
+  for (int i = 0; i < 2 && p; i++)
+    {
+      p = strchr (p, ':');
+      if (p)
+        p++;
+    }
+  if (p == NULL)
+    return NULL;
+  size_t l = strcspn (p, ":");
+  return l ? xstrndup (p, l) : NULL;
+}
+
+void
+ocigate_selinux_container_types (const char *text, ocigate_strlist_t *out)
+{
+  for (const char *line = text; line && *line;
+       line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    {
+      while (*line == ' ' || *line == '\t')
+        line++;
+      size_t kl = strcspn (line, " \t=\r\n");
+      if (!((kl == 7 && strncmp (line, "process", 7) == 0)
+            || (kl > 8 && strncmp (line + kl - 8, "_process", 8) == 0)))
+        continue;
+      const char *v = line + kl;
+      while (*v == ' ' || *v == '\t')
+        v++;
+      if (*v != '=')
+        continue;
+      v++;
+      while (*v == ' ' || *v == '\t')
+        v++;
+      char q = *v == '"' ? '"' : 0;
+      if (q)
+        v++;
+      cleanup_free char *ctx = xstrndup (v, strcspn (v, q ? "\"\r\n" : " \t\r\n"));
+      char *type = ocigate_selinux_label_type (ctx);
+      if (type == NULL)
+        continue;
+      out->v = xrealloc (out->v, (out->n + 2) * sizeof (char *));
+      out->v[out->n++] = type;
+      out->v[out->n] = NULL;
+    }
+}
+
+/* Where the host names no container types (no SELinux policy installed,
+ * or offline validation): the container-selinux types a container runs
+ * as (svirt_lxc_net_t is container_t's older name). */
+static const char *const builtin_container_types[]
+    = { "container_t", "container_init_t", "svirt_lxc_net_t" };
+
+bool
+ocigate_selinux_label_allowed (const char *label, const char *lxc_contexts, const char *policy_type,
+                               const ocigate_strlist_t *extra, char **ret_type)
+{
+  char *type = ocigate_selinux_label_type (label);
+  bool ok = false;
+  *ret_type = type;
+  if (type == NULL)
+    return false;
+  if ((policy_type && strcmp (type, policy_type) == 0) || ocigate_strlist_contains (extra, type))
+    return true;
+  if (lxc_contexts)
+    {
+      ocigate_strlist_t host = { 0 };
+      ocigate_selinux_container_types (lxc_contexts, &host);
+      ok = ocigate_strlist_contains (&host, type);
+      for (size_t i = 0; i < host.n; i++)
+        free (host.v[i]);
+      free (host.v);
+      return ok;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (builtin_container_types); i++)
+    ok = ok || strcmp (type, builtin_container_types[i]) == 0;
+  return ok;
+}
+
+/* The kernel's white space (isspace in lib/ctype.c), which strim() removes
+ * around the name runc writes to /proc/self/attr/apparmor/exec. */
+static bool
+kspace (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+char *
+ocigate_apparmor_effective_name (const char *profile)
+{
+  size_t l = strlen (profile);
+  while (l > 0 && kspace (*profile))
+    profile++, l--;
+  while (l > 0 && kspace (profile[l - 1]))
+    l--;
+  return xstrndup (profile, l);
+}
+
+bool
+ocigate_apparmor_profile_allowed (const char *profile, const char *policy_profile,
+                                  const ocigate_strlist_t *allowed)
+{
+  cleanup_free char *name = ocigate_apparmor_effective_name (profile);
+  if (*name == '\0' || strcmp (name, "unconfined") == 0)
+    return false;
+  if (policy_profile && strcmp (name, policy_profile) == 0)
+    return true;
+  for (size_t i = 0; allowed && i < allowed->n; i++)
+    {
+      const char *a = allowed->v[i];
+      size_t n = strlen (a);
+      if (n > 1 && a[n - 1] == '*' ? strncmp (name, a, n - 1) == 0 : strcmp (name, a) == 0)
+        return true;
+    }
+  return false;
+}
+
 /* user:role:type:level with type and level replaced (NULL keeps). */
 char *
 ocigate_selinux_with_level (const char *ctx, const char *type, const char *level)

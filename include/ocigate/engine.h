@@ -20,6 +20,9 @@ typedef struct
                          ocigate_error_t *err);
   /* 0 when the context is valid on this host */
   int (*selinux_check_context) (const char *ctx);
+  /* The text of the host's lxc_contexts (caller frees); negative when the
+   * host has none.  May be NULL: no file. */
+  int (*selinux_lxc_contexts) (char **ret_text);
 } ocigate_host_ops_t;
 
 extern const ocigate_host_ops_t ocigate_host_real;

@@ -96,7 +96,10 @@ typedef struct ocigate_policy_s
   ocigate_strlist_t seccomp_dangerous; /* added to the built-in list */
   char *apparmor_profile;
   bool apparmor_require;
-  char *selinux_type; /* NULL: the host's container type */
+  ocigate_strlist_t apparmor_allowed; /* profiles a config may name besides apparmor_profile;
+                                         "NAME*" matches by prefix */
+  char *selinux_type;                 /* NULL: the host's container type */
+  ocigate_strlist_t selinux_allowed;  /* process types allowed besides the host's container types */
   ocigate_strlist_t images_allowed;
   ocigate_strlist_t readonly_tmpfs;
   ocigate_exemption_t *exemptions;

@@ -5,8 +5,12 @@
 # ocigate.  The bundles carry the engines' own profiles as they wrote them
 # (containerd 1.6's RuntimeDefault from CRI, podman 4.3's default; both in
 # tests/data/generated/), a user profile whose argument filters look
-# restrictive but are not under runc, and one that sends unshare to
-# SCMP_ACT_TRACE (which a tracer inside the container resumes).  For each:
+# restrictive but are not under runc, one that sends unshare to
+# SCMP_ACT_TRACE (which a tracer inside the container resumes), and the
+# other weak shapes: unshare and mount sent to SCMP_ACT_NOTIFY with a
+# listener that answers "continue" (a small agent built here), unshare
+# allowed for CLONE_NEWUSER only, mask tests that match every value, clone
+# with a mask that misses CLONE_NEWUSER, clone3 allowed.  For each:
 #
 #   1. `ocigate validate` names each dangerous syscall let through and why;
 #   2. `ocigate rewrite` leaves no dangerous name in an allowing entry and
@@ -17,8 +21,13 @@
 #      profile's errno values are set to 200 (defaultErrnoRet and every
 #      SCMP_ACT_ERRNO entry but clone3's 38), so that a block is seccomp's.
 #
+# Weak default actions (SCMP_ACT_LOG, SCMP_ACT_TRACE, SCMP_ACT_NOTIFY) are
+# replaced by the default profile; as written they let unshare run (NOTIFY
+# as a default runc refuses outright).
+#
 # A profile that blocks with KILL/TRAP/ERRNO is left alone (checked here
-# with the embedded default in config.json).
+# with the embedded default in config.json, and with a clone entry that
+# carries the mask filter ANDed with another condition).
 #
 # Needs root, runc, jq, gcc with a static libc, busybox-static; env OCIGATE.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -78,7 +87,7 @@ tighten() {
 	# 2. rewrite
 	"$OCIGATE" rewrite --policy "$W/policy.json" -o "$W/$name-rewritten.json" "$cfg" >/dev/null
 	check "$name: rewritten profile allows no dangerous name" \
-		jq -e --argjson d "$DANGEROUS" '[.linux.seccomp.syscalls[] | select(.action | IN("SCMP_ACT_ALLOW","SCMP_ACT_LOG","SCMP_ACT_TRACE")) | .names[] | select(IN($d[]))] == []' \
+		jq -e --argjson d "$DANGEROUS" '[.linux.seccomp.syscalls[] | select(.action | IN("SCMP_ACT_ALLOW","SCMP_ACT_LOG","SCMP_ACT_TRACE","SCMP_ACT_NOTIFY")) | .names[] | select(IN($d[]))] == []' \
 		"$W/$name-rewritten.json"
 	check "$name: clone is allowed only with the namespace-flag mask" \
 		jq -e '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW" and (.names | index("clone")))] | length > 0 and all(.args | length == 1 and .[0].op == "SCMP_CMP_MASKED_EQ" and .[0].index == 0 and .[0].value == 2114060288)' \
@@ -162,8 +171,8 @@ jq '.syscalls += [
 	{names: ["mount"], action: "SCMP_ACT_ALLOW", args: [{index: 3, value: 0, op: "SCMP_CMP_NE"}]}]' \
 	"$W/embedded.json" >"$W/user-profile.json"
 tighten user "$W/user-profile.json" "mount unshare" "mount unshare(CLONE_NEWUSER) unshare(CLONE_NEWNS)"
-check "user: unshare's conditions are reported as ORed by runc" \
-	grep -q 'runc ORs' <<<"$(reason "$W/user.json" unshare)"
+check "user: unshare's ORed conditions are reported as not restricting" \
+	grep -q 'does not restrict' <<<"$(reason "$W/user.json" unshare)"
 check "user: mount's NE filter is reported as not restricting" \
 	grep -q 'does not restrict' <<<"$(reason "$W/user.json" mount)"
 
@@ -180,6 +189,172 @@ check "trace as written: unshare(CLONE_NEWUSER) succeeds in a child traced from 
 gate_run "$W/policy.json" "$W/trace.json-marked" -- /probe/probe traced --errno "$MARK"
 show
 ok "$rc" "trace tightened: the traced unshare(CLONE_NEWUSER) fails with errno $MARK (exit $rc)"
+
+# SCMP_ACT_NOTIFY: the listener at listenerPath decides.  This agent
+# answers every notification with "continue" (the kernel then runs the call
+# as asked), as a careless or compromised agent would.
+cat >"$W/agent.c" <<'EOF_AGENT'
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+static void serve(int fd)
+{
+	for (;;) {
+		struct seccomp_notif req;
+		struct seccomp_notif_resp resp;
+		memset(&req, 0, sizeof(req));
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(0);
+		}
+		memset(&resp, 0, sizeof(resp));
+		resp.id = req.id;
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+}
+int main(int argc, char **argv)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (argc != 2 || strlen(argv[1]) >= sizeof(sa.sun_path))
+		return 2;
+	strcpy(sa.sun_path, argv[1]);
+	signal(SIGCHLD, SIG_IGN);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 8) < 0)
+		return 1;
+	for (;;) {
+		char buf[65536], ctl[CMSG_SPACE(8 * sizeof(int))];
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				   .msg_controllen = sizeof(ctl)};
+		int c = accept(s, NULL, NULL), fd;
+		struct cmsghdr *cm;
+		if (c < 0)
+			continue;
+		cm = recvmsg(c, &m, 0) >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
+		close(c);
+		if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (fork() == 0) {
+			close(s);
+			serve(fd);
+		}
+		close(fd);
+	}
+}
+EOF_AGENT
+"$CC" -O2 -Wall -o "$W/agent" "$W/agent.c" || e2e_die "cannot build the seccomp agent"
+"$W/agent" "$W/agent.sock" &
+AGENT_PID=$!
+on_exit "kill $AGENT_PID 2>/dev/null"
+for _ in $(seq 50); do [ -S "$W/agent.sock" ] && break; sleep 0.1; done
+
+jq --arg l "$W/agent.sock" '.listenerPath = $l
+	| .syscalls += [{names: ["unshare", "mount"], action: "SCMP_ACT_NOTIFY"}]' \
+	"$W/embedded.json" >"$W/notify-profile.json"
+tighten notify "$W/notify-profile.json" "mount unshare" "mount unshare(CLONE_NEWUSER) unshare(CLONE_NEWNS)"
+check "notify: the reason says the listener decides" \
+	grep -q 'listener answers continue' <<<"$(reason "$W/notify.json" unshare)"
+
+# unshare allowed for CLONE_NEWUSER only: "some flags" is a user namespace.
+jq '.syscalls += [{names: ["unshare"], action: "SCMP_ACT_ALLOW",
+	args: [{index: 0, value: 268435456, op: "SCMP_CMP_EQ"}]}]' \
+	"$W/embedded.json" >"$W/unshare-eq-profile.json"
+tighten unshare-eq "$W/unshare-eq-profile.json" "unshare" "unshare(CLONE_NEWUSER)"
+
+# Mask tests with mask 0: (x & 0) == 0 holds for every x.
+jq '.syscalls += [{names: ["unshare"], action: "SCMP_ACT_ALLOW",
+		args: [{index: 0, value: 0, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]},
+	{names: ["mount"], action: "SCMP_ACT_ALLOW",
+		args: [{index: 3, value: 0, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]}]' \
+	"$W/embedded.json" >"$W/mask-all-profile.json"
+tighten mask-all "$W/mask-all-profile.json" "mount unshare" "mount unshare(CLONE_NEWUSER) unshare(CLONE_NEWNS)"
+
+# clone with a mask that misses CLONE_NEWUSER (0x6E020000).
+jq '(.syscalls[] | select(.names == ["clone"]) | .args[0].value) = 1845624832' \
+	"$W/embedded.json" >"$W/clone-mask-profile.json"
+tighten clone-mask "$W/clone-mask-profile.json" "clone" "clone(CLONE_NEWUSER)"
+
+# clone3 allowed: its flags live in memory, no filter can see them.
+jq '(.syscalls[] | select(.names == ["clone3"])) |= {names: ["clone3"], action: "SCMP_ACT_ALLOW"}' \
+	"$W/embedded.json" >"$W/clone3-profile.json"
+tighten clone3 "$W/clone3-profile.json" "clone3" "clone3(CLONE_NEWUSER) clone3(CLONE_NEWNS)"
+
+# Weak default actions: the default profile replaces the profile.
+# tighten_default NAME DEFAULT-ACTION
+tighten_default() {
+	local name=$1 act=$2 cfg=$W/$1.json
+	echo "# --- $name"
+	jq --arg a "$act" --arg l "$W/agent.sock" '.defaultAction = $a | .listenerPath = $l' \
+		"$W/embedded.json" >"$W/$name-profile.json"
+	gate_config "$cfg" '.linux.seccomp = $p[0]' --slurpfile p "$W/$name-profile.json"
+	check "$name: the finding is a rewrite at /linux/seccomp/defaultAction naming unshare and mount" \
+		jq -e '.results[0].findings | any(.rule == "seccomp" and .action == "rewrite"
+			and .pointer == "/linux/seccomp/defaultAction"
+			and (.message | test("among them .*[ ]mount,.*[ ]unshare,")))' \
+		<("$OCIGATE" validate --policy "$W/policy.json" --format json "$cfg")
+	"$OCIGATE" rewrite --policy "$W/policy.json" -o "$W/$name-rewritten.json" "$cfg" >/dev/null
+	check "$name: the rewritten profile is the default profile" \
+		same_json <(jq .linux.seccomp "$W/$name-rewritten.json") "$W/embedded.json"
+	check "$name: the rewrite is idempotent" \
+		cmp -s <("$OCIGATE" rewrite --policy "$W/policy.json" "$W/$name-rewritten.json") "$W/$name-rewritten.json"
+	case $act in
+	SCMP_ACT_LOG)
+		gate_run "$W/policy-warn.json" "$cfg" -- /probe/probe blocked unshare mount
+		show
+		check "$name as written: unshare(CLONE_NEWUSER) succeeds" \
+			grep -q '^ALLOWED unshare(CLONE_NEWUSER) ret=0 ' <<<"$out" ;;
+	SCMP_ACT_TRACE)
+		gate_run "$W/policy-warn.json" "$cfg" -- /probe/probe traced
+		show
+		check "$name as written: unshare(CLONE_NEWUSER) succeeds in a child traced from inside" \
+			grep -q '^ALLOWED unshare(CLONE_NEWUSER) ret=0 ' <<<"$out" ;;
+	SCMP_ACT_NOTIFY)
+		gate_run "$W/policy-warn.json" "$cfg" -- /probe/probe true
+		show
+		check "$name as written: runc refuses NOTIFY as the default action" \
+			grep -q 'cannot be used as default action' <<<"$out" ;;
+	esac
+	gate_run "$W/policy.json" "$cfg" -- /probe/probe blocked
+	printf '%s\n' "$out" | grep -v '^BLOCKED' | sed 's/^/    /'
+	ok "$rc" "$name tightened: every dangerous attempt is blocked, unshare and mount among them (exit $rc)"
+	check "$name tightened: unshare(CLONE_NEWUSER) and mount blocked" \
+		grep -q '^BLOCKED unshare(CLONE_NEWUSER) errno=1' <<<"$out"
+	check "$name tightened: mount blocked" grep -q '^BLOCKED mount errno=1' <<<"$out"
+	check "$name tightened: runc was handed the default profile" \
+		same_json <(jq .linux.seccomp "$bundle/config.json") "$W/embedded.json"
+	gate_run "$W/policy.json" "$cfg" -- /probe/probe traced
+	ok "$rc" "$name tightened: a traced unshare(CLONE_NEWUSER) is blocked (exit $rc)"
+}
+tighten_default log-default SCMP_ACT_LOG
+tighten_default trace-default SCMP_ACT_TRACE
+tighten_default notify-default SCMP_ACT_NOTIFY
+
+# Near miss: clone with the mask filter ANDed with a condition that always
+# holds (arg 1 >= 0) is still filtered, and left exactly as written.
+echo "# --- clone filter near miss"
+jq '(.syscalls[] | select(.names == ["clone"]) | .args) += [{index: 1, value: 0, op: "SCMP_CMP_GE"}]' \
+	"$W/embedded.json" >"$W/clone-near-profile.json"
+gate_config "$W/clone-near.json" '.linux.seccomp = $p[0]' --slurpfile p "$W/clone-near-profile.json"
+check "clone near miss: validate has no seccomp finding" \
+	jq -e '.results[0].findings | all(.rule != "seccomp")' \
+	<("$OCIGATE" validate --policy "$W/policy.json" --format json "$W/clone-near.json")
+gate_run "$W/policy.json" "$W/clone-near.json" -- /probe/probe allowed /tmp
+ok "$rc" "clone near miss: probe allowed passes (exit $rc)"
+check "clone near miss: runc got the profile unchanged" \
+	same_json <(jq .linux.seccomp "$bundle/config.json") "$W/clone-near-profile.json"
+gate_run "$W/policy.json" "$W/clone-near.json" -- /probe/probe blocked clone
+show
+ok "$rc" "clone near miss: clone with namespace flags blocked (exit $rc)"
 
 # A strong profile is not touched: the embedded default in config.json.
 echo "# --- strong profile"

@@ -60,7 +60,7 @@ bad_context (const char *c)
   return -1;
 }
 /* A host without LSMs: the verdicts do not depend on the test machine. */
-static const ocigate_host_ops_t host = { off, not_loaded, off, no_labels, bad_context };
+static const ocigate_host_ops_t host = { off, not_loaded, off, no_labels, bad_context, NULL };
 
 static ocigate_policy_t *
 policy (const char *preset)

@@ -1218,45 +1218,34 @@ END_TEST
 
 START_TEST (test_seccomp_arg_filters)
 {
-  /* An argument filter that lets every value through does not restrict. */
-  static const char *const weak[] = {
+  /* No argument filter on a dangerous syscall counts as restricting: one
+   * that lets every value through, and one that looks narrow (unshare
+   * allowed for some flags still creates a user namespace). */
+  static const char *const filters[] = {
     "{\"index\":0,\"value\":0,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}",
     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_GE\"}",
     "{\"index\":0,\"value\":18446744073709551615,\"op\":\"SCMP_CMP_LE\"}",
-    /* all values but one */
     "{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_NE\"}",
     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_GT\"}",
-  };
-  static const char *const restricting[] = {
     "{\"index\":0,\"value\":268435456,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}",
     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}",
     "{\"index\":0,\"value\":4,\"op\":\"SCMP_CMP_LT\"}",
+    ("{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"},"
+     "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}"),
   };
-  for (int k = 0; k < 2; k++)
+  for (size_t i = 0; i < ARRAY_SIZE (filters); i++)
     {
-      const char *const *list = k ? restricting : weak;
-      size_t n = k ? ARRAY_SIZE (restricting) : ARRAY_SIZE (weak);
-      for (size_t i = 0; i < n; i++)
-        {
-          char *p = xasprintf ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-                               "{\"names\":[\"unshare\"],\"action\":\"SCMP_ACT_ALLOW\","
-                               "\"args\":[%s]}]}",
-                               list[i]);
-          ck_assert_msg (seccomp_weak (p) == (k == 0), "%s", list[i]);
-          free (p);
-        }
+      char *p = xasprintf ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                           "{\"names\":[\"unshare\"],\"action\":\"SCMP_ACT_ALLOW\","
+                           "\"args\":[%s]}]}",
+                           filters[i]);
+      ck_assert_msg (seccomp_weak (p), "%s", filters[i]);
+      free (p);
     }
-  /* Conditions on different arguments are ANDed: one restricting
-   * condition is enough.  On the same argument runc ORs them: one that
-   * lets everything through is enough to make the entry weak. */
+  /* The same filter under a blocking action is not weak. */
   ck_assert (!seccomp_weak ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-                            "{\"names\":[\"unshare\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":["
-                            "{\"index\":1,\"value\":0,\"op\":\"SCMP_CMP_GE\"},"
+                            "{\"names\":[\"unshare\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":["
                             "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}"));
-  ck_assert (seccomp_weak ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-                           "{\"names\":[\"unshare\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":["
-                           "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_GE\"},"
-                           "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}"));
 }
 END_TEST
 
@@ -1494,11 +1483,17 @@ START_TEST (test_apparmor)
   ck_assert_findings (&res, 0);
   ck_assert_absent (d, "process/apparmorProfile");
   ocigate_result_free (&res);
-  /* A profile already set is kept. */
+  /* A profile already set is kept when the policy allows it, and
+   * rejected when not (by allowlist). */
+  ocigate_policy_t *mine = tu_policy ("{\"apparmor\":{\"allowed\":[\"my-profile\"]}}");
   tu_set (d, "process/apparmorProfile", "\"my-profile\"");
-  eval_lsm (NULL, d, loaded, true, &res);
+  eval_lsm (mine, d, loaded, true, &res);
   ck_assert_findings (&res, 0);
   ck_assert_json (d, "process/apparmorProfile", "\"my-profile\"");
+  ocigate_result_free (&res);
+  ocigate_policy_free (mine);
+  eval_lsm (NULL, d, loaded, true, &res);
+  ck_assert_finding (&res, "apparmor", REJ, "/process/apparmorProfile");
   ocigate_result_free (&res);
 
   /* unconfined: rejected always, with or without host checks. */
@@ -1578,10 +1573,15 @@ START_TEST (test_selinux)
         ck_assert (res.reject);
         ocigate_result_free (&res);
       }
-  /* Near miss: a confined type whose name merely contains spc_t. */
-  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:notspc_t:s0:c1,c2\"");
+  /* Near miss: the container type; a type that is not one (by allowlist,
+   * even when its name merely contains spc_t) is rejected. */
+  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:container_t:s0:c1,c2\"");
   eval_lsm (NULL, d, on, true, &res);
   ck_assert_findings (&res, 0);
+  ocigate_result_free (&res);
+  tu_set (d, "process/selinuxLabel", "\"system_u:system_r:notspc_t:s0:c1,c2\"");
+  eval_lsm (NULL, d, on, true, &res);
+  ck_assert_finding (&res, "selinux", REJ, "/process/selinuxLabel");
   ocigate_result_free (&res);
   ocigate_doc_free (d);
 }

@@ -204,7 +204,15 @@ h_se_check (const char *c)
   return 0;
 }
 
-static const ocigate_host_ops_t fake_host = { h_aa, h_aa_loaded, h_se, h_se_labels, h_se_check };
+static int
+h_se_lxc (char **text)
+{
+  *text = cur_host.lxc_contexts ? xstrdup (cur_host.lxc_contexts) : NULL;
+  return cur_host.lxc_contexts ? 0 : -1;
+}
+
+static const ocigate_host_ops_t fake_host
+    = { h_aa, h_aa_loaded, h_se, h_se_labels, h_se_check, h_se_lxc };
 
 const ocigate_host_ops_t *
 tu_host (tu_host_t h)

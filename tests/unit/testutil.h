@@ -29,6 +29,7 @@ typedef struct
   bool apparmor;
   int apparmor_loaded; /* 1, 0, -1 */
   bool selinux;
+  const char *lxc_contexts; /* text of the host's lxc_contexts; NULL: none */
 } tu_host_t;
 const ocigate_host_ops_t *tu_host (tu_host_t h);
 
