@@ -254,11 +254,12 @@ lookup (struct flag_set set, const char *name, size_t len, ocigate_rt_flag_id_t 
   return NULL;
 }
 
-/* urfave's argIsFlag: is the word one of the command's flags? */
+/* urfave's argIsFlag: is the word one of the command's flags?  `-` and
+ * `--` never are. */
 static bool
 arg_is_flag (struct flag_set set, const char *arg)
 {
-  if (arg[0] != '-' || strcmp (arg, "-") == 0)
+  if (arg[0] != '-' || strcmp (arg, "-") == 0 || strcmp (arg, "--") == 0)
     return false;
   /* strings.Replace(arg, "-", "", 2) on a "--" word, then Replace(.., 1). */
   const char *p = arg + (arg[1] == '-' ? 2 : 0);
@@ -270,7 +271,13 @@ arg_is_flag (struct flag_set set, const char *arg)
   return lookup (set, p, len, &id, &form) != NULL;
 }
 
-/* urfave's reorderArgs over argv indices. */
+/* urfave/cli 1.22.9's reorderArgs (the version Debian's runc 1.1.5 is
+ * built with), over argv indices.  Every word decides afresh whether the
+ * next one is a value: after a known flag written without `=`, the next
+ * word goes with it unless it is itself a known flag, whatever it looks
+ * like (`-`, `--`, `-x`).  A `--` that is not such a value ends the
+ * reordering and moves to the front of the words kept so far, so Go's
+ * flag package treats all of them as positional. */
 static void
 reorder (struct flag_set set, char *const *argv, int *list, size_t n)
 {
@@ -281,18 +288,22 @@ reorder (struct flag_set set, char *const *argv, int *list, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       const char *arg = argv[list[i]];
-      if (strcmp (arg, "--") == 0)
-        {
-          while (i < n)
-            rest[nr++] = list[i++];
-          break;
-        }
-      else if (next_may_be_value && arg[0] != '-')
+      bool is_flag = arg_is_flag (set, arg);
+      if (next_may_be_value && !is_flag)
         {
           next_may_be_value = false;
           flags[nf++] = list[i];
         }
-      else if (arg_is_flag (set, arg))
+      else if (strcmp (arg, "--") == 0)
+        {
+          memmove (rest + 1, rest, nr * sizeof (int));
+          rest[0] = list[i];
+          nr++;
+          for (i++; i < n; i++)
+            rest[nr++] = list[i];
+          break;
+        }
+      else if (is_flag)
         {
           flags[nf++] = list[i];
           next_may_be_value = strchr (arg, '=') == NULL;

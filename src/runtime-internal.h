@@ -15,10 +15,13 @@
  *    like, a boolean takes a value only as `--name=v` (Go's ParseBool);
  *  - global flags end at the first non-flag word (the subcommand) or `--`;
  *  - create, run and restore first move every known flag (and the word
- *    after a flag written without `=`, unless it starts with `-`) before the
- *    positional words (urfave's reorderArgs), so `create ID --bundle B`
- *    means bundle B; exec does not (runc sets SkipArgReorder), so in
- *    `exec ID sh -c x` the `-c` belongs to the command;
+ *    after a flag written without `=`, unless that word is itself a known
+ *    flag: `-`, `--` and `-x` are values there) before the positional
+ *    words (urfave 1.22.9's reorderArgs), so `create ID --bundle B` means
+ *    bundle B and `run --bundle - ID` bundle `-`; a `--` that is not a
+ *    value moves before the positional words seen so far; exec does not
+ *    reorder (runc sets SkipArgReorder), so in `exec ID sh -c x` the `-c`
+ *    belongs to the command;
  *  - the long and the short form of one flag together is an error
  *    ("Cannot use two forms of the same flag"); repeating one form keeps
  *    the last value (slices keep all);

@@ -139,6 +139,23 @@ static const struct argv_case cases[] = {
     OCIGATE_RT_CREATE, false, ID, NULL, NULL, NULL, NULL, NULL, 1 },
   { "a lone - is an argument", ARGV ("create", "-"), false, OCIGATE_RT_CREATE, false, "-", NULL,
     NULL, NULL, NULL, NULL, 1 },
+  /* urfave/cli 1.22.9 (what Debian's runc 1.1.5 is built with): after a
+   * flag written without `=`, the next word is its value unless it is one
+   * of the command's flags; `-`, `--` and unknown `-x` words included. */
+  { "run --bundle - ID: the bundle is -", ARGV ("run", "--bundle", "-", ID), false, OCIGATE_RT_RUN,
+    false, ID, "-", NULL, NULL, NULL, NULL, 1 },
+  { "create ID --bundle -: the bundle is -", ARGV ("create", ID, "--bundle", "-"), false,
+    OCIGATE_RT_CREATE, false, ID, "-", NULL, NULL, NULL, NULL, 1 },
+  { "run --bundle -x ID: the bundle is -x", ARGV ("run", "--bundle", "-x", ID), false,
+    OCIGATE_RT_RUN, false, ID, "-x", NULL, NULL, NULL, NULL, 1 },
+  { "create --bundle -- ID: the bundle is --", ARGV ("create", "--bundle", "--", ID), false,
+    OCIGATE_RT_CREATE, false, ID, "--", NULL, NULL, NULL, NULL, 1 },
+  { "restore -b - ID", ARGV ("restore", "-b", "-", ID), false, OCIGATE_RT_RESTORE, false, ID, "-",
+    NULL, NULL, NULL, NULL, 1 },
+  { "-- moves before the words seen so far", ARGV ("create", ID, "--bundle=/b", "--"), false,
+    OCIGATE_RT_CREATE, false, ID, "/b", NULL, NULL, NULL, NULL, 1 },
+  { "near miss: --bundle=/b - keeps - as the id", ARGV ("run", "--bundle=/b", "-"), false,
+    OCIGATE_RT_RUN, false, "-", "/b", NULL, NULL, NULL, NULL, 1 },
   /* exec: no reordering, the command keeps its own flags */
   { "exec command flags stay the command's", ARGV ("exec", ID, "sh", "-c", "--cap x"), false,
     OCIGATE_RT_EXEC, false, ID, NULL, NULL, NULL, NULL, NULL, 4 },
