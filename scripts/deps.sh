@@ -9,7 +9,8 @@ demo=(runc busybox-static jq)
 test=(clang libclang-rt-14-dev clang-format runc crun busybox-static jq containerd
       containernetworking-plugins podman conmon catatonit umoci skopeo apparmor
       python3-grpcio python3-protobuf python3-yaml debhelper dh-apparmor dpkg-dev fakeroot
-      rpm groff-base iproute2 procps golang-go golang-github-opencontainers-specs-dev)
+      rpm groff-base iproute2 procps golang-go golang-github-opencontainers-specs-dev
+      golang-github-urfave-cli-dev)
 
 case "${1:-build}" in
   build) want=("${build[@]}") ;;
