@@ -1255,8 +1255,12 @@ ocigate_result_message (const ocigate_result_t *res)
           }
         else
           strbuf_puts (&b, "\nocigate: ");
-        strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, f->message,
-                       *f->pointer ? f->pointer : "/", ocigate_rules[f->rule].info.fix);
+        /* Shown on the engine's terminal and in logs read line by line:
+         * config strings are escaped (ocigate_escape). */
+        cleanup_free char *m = ocigate_escape (f->message, 0);
+        cleanup_free char *ptr = ocigate_escape (*f->pointer ? f->pointer : "/", 0);
+        strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, m, ptr,
+                       ocigate_rules[f->rule].info.fix);
       }
   if (rest)
     strbuf_printf (&b, "\nocigate: and %zu more finding%s to fix (ocigate validate shows them)",

@@ -72,6 +72,18 @@ verdict (const ocigate_report_item_t *it)
   return "allow";
 }
 
+/* The text report is read on a terminal and line by line: every string
+ * that comes from the input (file names, config values in messages,
+ * pointers built from keys, the policy's name) is escaped as Go's %q
+ * escapes, so a newline or a terminal escape in a config can neither
+ * forge a line ("...: allow") nor rewrite the screen. */
+static void
+put_text (FILE *out, const char *s)
+{
+  cleanup_free char *e = ocigate_escape (s, 0);
+  fputs (e, out);
+}
+
 static int
 write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
 {
@@ -82,7 +94,10 @@ write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
       const char *v = verdict (it);
       if (it->error)
         {
-          fprintf (out, "%s: error: %s\n", it->path, it->error);
+          put_text (out, it->path);
+          fputs (": error: ", out);
+          put_text (out, it->error);
+          fputc ('\n', out);
           counts[3]++;
           continue;
         }
@@ -90,13 +105,24 @@ write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
         {
           const ocigate_finding_t *f = &it->res.f[i];
           const ocigate_rule_info_t *r = ocigate_rule_info (f->rule);
-          fprintf (out, "%s: %s %s %s: %s; fix: %s\n", it->path, ocigate_action_name (f->action),
-                   r->id, *f->pointer ? f->pointer : "/", f->message, r->fix);
+          put_text (out, it->path);
+          fprintf (out, ": %s %s ", ocigate_action_name (f->action), r->id);
+          put_text (out, *f->pointer ? f->pointer : "/");
+          fputs (": ", out);
+          put_text (out, f->message);
+          fprintf (out, "; fix: %s\n", r->fix);
         }
       if (it->res.note)
-        fprintf (out, "%s: note: %s\n", it->path, it->res.note);
-      fprintf (out, "%s: %s (policy %s%s%s)\n", it->path, v, it->res.policy_name,
-               it->res.mode != OCIGATE_MODE_ENFORCE ? ", mode " : "",
+        {
+          put_text (out, it->path);
+          fputs (": note: ", out);
+          put_text (out, it->res.note);
+          fputc ('\n', out);
+        }
+      put_text (out, it->path);
+      fprintf (out, ": %s (policy ", v);
+      put_text (out, it->res.policy_name);
+      fprintf (out, "%s%s)\n", it->res.mode != OCIGATE_MODE_ENFORCE ? ", mode " : "",
                it->res.mode != OCIGATE_MODE_ENFORCE ? ocigate_mode_name (it->res.mode) : "");
       counts[strcmp (v, "allow") == 0 ? 0 : strcmp (v, "rewrite") == 0 ? 1 : 2]++;
     }

@@ -63,43 +63,12 @@ ocigate_rt_oneline (const char *msg)
 static void
 quote_text (strbuf_t *b, const char *s)
 {
-  strbuf_puts (b, "\"");
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    {
-      char esc[8];
-      switch (*p)
-        {
-        case '"':
-          strbuf_puts (b, "\\\"");
-          break;
-        case '\\':
-          strbuf_puts (b, "\\\\");
-          break;
-        case '\n':
-          strbuf_puts (b, "\\n");
-          break;
-        case '\t':
-          strbuf_puts (b, "\\t");
-          break;
-        case '\r':
-          strbuf_puts (b, "\\r");
-          break;
-        default:
-          if (*p < 0x20 || *p == 0x7f)
-            {
-              snprintf (esc, sizeof (esc), "\\x%02x", *p);
-              strbuf_puts (b, esc);
-            }
-          else
-            strbuf_append (b, (const char *)p, 1);
-        }
-    }
-  strbuf_puts (b, "\"");
+  ocigate_escape_append (b, s, OCIGATE_ESC_QUOTE);
 }
 
 /* One runc-compatible error line: what containerd reads back from --log. */
 static char *
-log_line (const char *format, const char *msg)
+log_line (const char *format, const char *msg, const char *safe_msg)
 {
   char ts[64];
   ocigate_rt_timestamp (ts, false);
@@ -111,7 +80,7 @@ log_line (const char *format, const char *msg)
       size_t len;
       /* logrus's JSON formatter: keys sorted, as runc writes them */
       oj_set (doc, o, "level", oj_new_string (doc, "error"));
-      oj_set (doc, o, "msg", ocigate_rt_json_string (doc, msg));
+      oj_set (doc, o, "msg", ocigate_rt_json_string (doc, safe_msg));
       oj_set (doc, o, "time", oj_new_string (doc, ts));
       if (ocigate_json_serialize (o, false, &out, &len, NULL) < 0)
         return NULL;
@@ -150,6 +119,13 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
   const char *log = rt->a.log;
   if (oneline == NULL)
     oneline = joined = ocigate_rt_oneline (msg);
+  /* Findings are escaped where they are written; this also covers error
+   * text that quotes a path or a value: no control character reaches the
+   * engine's terminal or the JSON log's reader, only ocigate's own line
+   * breaks. */
+  cleanup_free char *safe_msg
+      = ocigate_escape (msg, OCIGATE_ESC_KEEP_NEWLINE | OCIGATE_ESC_KEEP_BACKSLASH);
+  cleanup_free char *safe_line = ocigate_escape (oneline, OCIGATE_ESC_KEEP_BACKSLASH);
   if (log && *log)
     {
       /* runc's own mode and flags for its log file */
@@ -157,7 +133,7 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
       struct stat a, b;
       if (fd >= 0)
         {
-          cleanup_free char *line = log_line (rt->a.log_format, oneline);
+          cleanup_free char *line = log_line (rt->a.log_format, oneline, safe_line);
           if (fstat (fd, &a) == 0 && fstat (STDERR_FILENO, &b) == 0 && a.st_dev == b.st_dev
               && a.st_ino == b.st_ino)
             log_is_stderr = true;
@@ -167,7 +143,7 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
     }
   if (!log_is_stderr)
     {
-      cleanup_free char *m = xasprintf ("%s\n", msg);
+      cleanup_free char *m = xasprintf ("%s\n", safe_msg);
       write_all_fd (STDERR_FILENO, m, strlen (m));
     }
 }

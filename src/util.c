@@ -378,3 +378,115 @@ ocigate_path_has_prefix (const char *path, const char *prefix)
     return path[0] == '/';
   return strncmp (path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
+
+/* ---- escaping untrusted text ---- */
+
+/* One UTF-8 sequence as Go's utf8.DecodeRune reads it: the rune and its
+ * length, or length 0 when the bytes are not valid UTF-8 (overlong,
+ * surrogate, above U+10FFFF, truncated). */
+static size_t
+utf8_decode (const unsigned char *p, uint32_t *ret)
+{
+  uint32_t c = p[0], min;
+  size_t n;
+  if (c < 0x80)
+    {
+      *ret = c;
+      return 1;
+    }
+  if ((c & 0xE0) == 0xC0)
+    n = 2, min = 0x80, c &= 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3, min = 0x800, c &= 0x0F;
+  else if ((c & 0xF8) == 0xF0)
+    n = 4, min = 0x10000, c &= 0x07;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    {
+      if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+        return 0;
+      c = (c << 6) | (p[i] & 0x3F);
+    }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+    return 0;
+  *ret = c;
+  return n;
+}
+
+/* strconv.IsPrint for what can move a cursor, break a line, reorder text
+ * or hide it: controls (Cc), separators other than the ASCII space (Zs,
+ * Zl, Zp), format characters (Cf), private use and noncharacters.
+ * Unassigned code points are the one difference from Go: they pass. */
+static bool
+go_is_print (uint32_t r)
+{
+  static const uint32_t not_print[][2] = {
+    { 0x00, 0x1F },       { 0x7F, 0xA0 },        { 0xAD, 0xAD },       { 0x600, 0x605 },
+    { 0x61C, 0x61C },     { 0x6DD, 0x6DD },      { 0x70F, 0x70F },     { 0x890, 0x891 },
+    { 0x8E2, 0x8E2 },     { 0x1680, 0x1680 },    { 0x180E, 0x180E },   { 0x2000, 0x200F },
+    { 0x2028, 0x202F },   { 0x205F, 0x206F },    { 0x3000, 0x3000 },   { 0xD800, 0xF8FF },
+    { 0xFDD0, 0xFDEF },   { 0xFEFF, 0xFEFF },    { 0xFFF9, 0xFFFB },   { 0x110BD, 0x110BD },
+    { 0x110CD, 0x110CD }, { 0x13430, 0x1343F },  { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A },
+    { 0xE0000, 0xE0FFF }, { 0xF0000, 0x10FFFF },
+  };
+  if ((r & 0xFFFE) == 0xFFFE) /* U+xFFFE, U+xFFFF in every plane */
+    return false;
+  for (size_t i = 0; i < sizeof (not_print) / sizeof (not_print[0]); i++)
+    if (r >= not_print[i][0] && r <= not_print[i][1])
+      return false;
+  return true;
+}
+
+void
+ocigate_escape_append (strbuf_t *b, const char *s, unsigned flags)
+{
+  bool quote = flags & OCIGATE_ESC_QUOTE;
+  if (quote)
+    strbuf_puts (b, "\"");
+  for (const unsigned char *p = (const unsigned char *)s; *p;)
+    {
+      uint32_t r;
+      size_t n = utf8_decode (p, &r);
+      char esc[16];
+      if (n == 0)
+        {
+          snprintf (esc, sizeof (esc), "\\x%02x", *p);
+          strbuf_puts (b, esc);
+          p++;
+          continue;
+        }
+      if ((r == '"' && quote) || (r == '\\' && !(flags & OCIGATE_ESC_KEEP_BACKSLASH)))
+        {
+          esc[0] = '\\', esc[1] = (char)r, esc[2] = '\0';
+          strbuf_puts (b, esc);
+        }
+      else if (go_is_print (r) || (r == '\n' && (flags & OCIGATE_ESC_KEEP_NEWLINE)))
+        strbuf_append (b, (const char *)p, n);
+      else
+        {
+          const char *named = r > 0 && r < 0x20 ? strchr ("\a\b\f\n\r\t\v", (int)r) : NULL;
+          if (named)
+            snprintf (esc, sizeof (esc), "\\%c", "abfnrtv"[named - "\a\b\f\n\r\t\v"]);
+          else if (r < 0x20 || r == 0x7F)
+            snprintf (esc, sizeof (esc), "\\x%02x", (unsigned)r);
+          else if (r < 0x10000)
+            snprintf (esc, sizeof (esc), "\\u%04x", (unsigned)r);
+          else
+            snprintf (esc, sizeof (esc), "\\U%08x", (unsigned)r);
+          strbuf_puts (b, esc);
+        }
+      p += n;
+    }
+  if (quote)
+    strbuf_puts (b, "\"");
+}
+
+char *
+ocigate_escape (const char *s, unsigned flags)
+{
+  strbuf_t b = { 0 };
+  strbuf_puts (&b, "");
+  ocigate_escape_append (&b, s ? s : "", flags);
+  return strbuf_steal (&b);
+}

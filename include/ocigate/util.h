@@ -96,4 +96,21 @@ bool ocigate_path_has_prefix (const char *path, const char *prefix);
 
 bool str_has_prefix (const char *s, const char *prefix);
 
+/* Untrusted text (config strings, paths, keys) made safe for a terminal
+ * and for line-oriented logs, the way Go's %q writes a string: C0 and C1
+ * controls, DEL, Unicode separators and format characters (U+0085,
+ * U+2028, bidi overrides, ...) and invalid UTF-8 become \n, \x1b,
+ * \u2028, \xff; backslash becomes \\.  OCIGATE_ESC_QUOTE adds the
+ * surrounding quotes and escapes `"` (exactly strconv.Quote);
+ * OCIGATE_ESC_KEEP_NEWLINE keeps '\n' (for text whose lines ocigate made);
+ * OCIGATE_ESC_KEEP_BACKSLASH leaves `\` alone (for text already escaped). */
+enum
+{
+  OCIGATE_ESC_QUOTE = 1 << 0,
+  OCIGATE_ESC_KEEP_NEWLINE = 1 << 1,
+  OCIGATE_ESC_KEEP_BACKSLASH = 1 << 2,
+};
+void ocigate_escape_append (strbuf_t *b, const char *s, unsigned flags);
+char *ocigate_escape (const char *s, unsigned flags);
+
 #endif

@@ -294,6 +294,102 @@ START_TEST (test_invalid_utf8)
 }
 END_TEST
 
+/* Go's strconv.Quote, checked against Go itself for these inputs. */
+START_TEST (test_escape_like_go)
+{
+  static const struct
+  {
+    const char *in, *quoted;
+  } cases[] = {
+    { "plain /etc/passwd", "\"plain /etc/passwd\"" },
+    { "a\nb\r\tc", "\"a\\nb\\r\\tc\"" },
+    { "\x1b[2J\x1b]0;t\x07", "\"\\x1b[2J\\x1b]0;t\\a\"" },
+    { "nel\xc2\x85"
+      "csi\xc2\x9b",
+      "\"nel\\u0085csi\\u009b\"" },
+    { "ls\xe2\x80\xa8ps\xe2\x80\xa9", "\"ls\\u2028ps\\u2029\"" },
+    { "rlo\xe2\x80\xaeiso\xe2\x81\xa6zw\xe2\x80\x8b", "\"rlo\\u202eiso\\u2066zw\\u200b\"" },
+    { "nbsp\xc2\xa0shy\xc2\xad", "\"nbsp\\u00a0shy\\u00ad\"" },
+    { "del\x7f", "\"del\\x7f\"" },
+    { "bad\xff\xc0\x80\xed\xa0\x80", "\"bad\\xff\\xc0\\x80\\xed\\xa0\\x80\"" },
+    { "tag\xf3\xa0\x81\x81", "\"tag\\U000e0041\"" },
+    { "q\"b\\", "\"q\\\"b\\\\\"" },
+    { "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80",
+      "\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      char *q = ocigate_escape (cases[i].in, OCIGATE_ESC_QUOTE);
+      ck_assert_msg (strcmp (q, cases[i].quoted) == 0, "%zu: got %s want %s", i, q,
+                     cases[i].quoted);
+      free (q);
+    }
+  /* Without quotes, `"` stays; the flags keep ocigate's own newlines and
+   * backslashes of text already escaped. */
+  char *e = ocigate_escape ("say \"hi\"\n\x1b\\", 0);
+  ck_assert_str_eq (e, "say \"hi\"\\n\\x1b\\\\");
+  free (e);
+  e = ocigate_escape ("one\ntwo\x1b\\n", OCIGATE_ESC_KEEP_NEWLINE | OCIGATE_ESC_KEEP_BACKSLASH);
+  ck_assert_str_eq (e, "one\ntwo\\x1b\\n");
+  free (e);
+}
+END_TEST
+
+static size_t
+count_lines (const char *s)
+{
+  size_t n = 0;
+  for (; (s = strchr (s, '\n')) != NULL; s++)
+    n++;
+  return n;
+}
+
+/* A config string that tries to forge a verdict line and clear the
+ * screen: every finding stays one line, no control byte gets out. */
+#define FORGED                                                                                     \
+  "/etc\nevil.json: allow (policy restricted)\nocigate: allowed\r\x1b[2K\xc2\x85\xe2\x80\xa8x"
+
+START_TEST (test_text_injection)
+{
+  ocigate_report_item_t item = { .path = xstrdup ("evil\n.json") };
+  ocigate_doc_t *d = tu_base ();
+  tu_set (d, "hooks",
+          "{\"prestart\":[{\"path\":\"/etc\\nevil.json: allow (policy restricted)\\nocigate: "
+          "allowed\\r\\u001b[2K\\u0085\\u2028x\"}]}");
+  tu_eval (NULL, d, &opts, &item.res);
+  ck_assert_uint_gt (item.res.n, 0);
+  bool quoted = false;
+  for (size_t i = 0; i < item.res.n; i++)
+    quoted |= strstr (item.res.f[i].message, FORGED) != NULL;
+  ck_assert_msg (quoted, "no finding quotes the source");
+
+  char *out = report (OCIGATE_FORMAT_TEXT, &item, 1);
+  ck_assert_uint_eq (count_lines (out), item.res.n + 2);
+  ck_assert_msg (strstr (out, "\nevil.json: allow") == NULL, "%s", out);
+  ck_assert_msg (strstr (out, "\nocigate: allowed") == NULL, "%s", out);
+  for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+    ck_assert_msg (*p == '\n' || (*p >= 0x20 && *p != 0x7f), "control byte %#x in %s", *p, out);
+  ck_assert_msg (strstr (out, "\xc2\x85") == NULL && strstr (out, "\xe2\x80\xa8") == NULL, "%s",
+                 out);
+  ck_assert_msg (strstr (out, "evil\\n.json: reject") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "/etc\\nevil.json: allow (policy restricted)\\nocigate: allowed\\r"
+                              "\\x1b[2K\\u0085\\u2028x")
+                     != NULL,
+                 "%s", out);
+  free (out);
+
+  /* The runtime's rejection text: one line per finding. */
+  char *msg = ocigate_result_message (&item.res);
+  ck_assert_msg (strstr (msg, "\nocigate: allowed") == NULL && strchr (msg, '\x1b') == NULL, "%s",
+                 msg);
+  ck_assert_msg (strstr (msg, "\\nocigate: allowed\\r\\x1b[2K") != NULL, "%s", msg);
+  free (msg);
+  free (item.path);
+  ocigate_result_free (&item.res);
+  ocigate_doc_free (d);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -304,6 +400,8 @@ main (void)
   tcase_add_test (tc, test_json);
   tcase_add_test (tc, test_sarif);
   tcase_add_test (tc, test_invalid_utf8);
+  tcase_add_test (tc, test_escape_like_go);
+  tcase_add_test (tc, test_text_injection);
   suite_add_tcase (s, tc);
   return tu_run (s);
 }
