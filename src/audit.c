@@ -230,13 +230,28 @@ ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record_t *
     return 0;
   /* O_APPEND: every write lands at the end, and one write() per line means
    * concurrent gates never interleave.  O_NOFOLLOW: a planted symlink does
-   * not redirect the trail. */
+   * not redirect the trail; and every directory on the way must be root's
+   * alone (a link or a name planted higher up would redirect it too), the
+   * file root's, unshared (a hard link to another file would receive the
+   * lines) and writable by no one else. */
   int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
-  cleanup_close int fd = open (path, flags, 0640);
-  if (fd < 0 && errno == ENOENT && make_parents (path) == 0)
-    fd = open (path, flags, 0640);
+  cleanup_free char *real = NULL;
+  struct stat st;
+  if (ocigate_trust_resolve (path, false, true, &real, &st, err) < 0)
+    return ocigate_error_prefix (err, "the audit log `%s` is not trusted", path);
+  cleanup_close int fd = open (real, flags, 0640);
+  if (fd < 0 && errno == ENOENT && make_parents (real) == 0)
+    fd = open (real, flags, 0640);
   if (fd < 0)
     return ocigate_make_error (err, errno, "cannot open the audit log `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat the audit log `%s`", path);
+  if (ocigate_trust_check_file (path, &st, err) < 0)
+    return ocigate_error_prefix (err, "the audit log `%s` is not trusted", path);
+  if (st.st_nlink > 1)
+    return ocigate_make_error (err, EPERM,
+                               "the audit log `%s` is not trusted: it has %ju hard links", path,
+                               (uintmax_t)st.st_nlink);
   ssize_t w;
   do
     w = write (fd, line, len);

@@ -491,6 +491,20 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
   return 1;
 }
 
+/* Runtime mode (the lazy loader) reads only trusted files: whoever could
+ * write the policy or a profile it names would decide what runs as root.
+ * The standalone verbs read what they are given (CI runs them as any user). */
+static int
+read_input (const char *path, size_t max, bool trusted, char **buf, size_t *len,
+            ocigate_error_t *err)
+{
+  if (!trusted)
+    return ocigate_read_file (path, max, buf, len, err);
+  if (ocigate_read_trusted (path, max, buf, len, err) < 0)
+    return ocigate_error_prefix (err, "`%s` is not trusted in runtime mode", path);
+  return 0;
+}
+
 static int
 load_seccomp (ocigate_policy_t *p, bool lazy, ocigate_error_t *err)
 {
@@ -503,7 +517,7 @@ load_seccomp (ocigate_policy_t *p, bool lazy, ocigate_error_t *err)
   const char *name = p->seccomp_profile_path ? p->seccomp_profile_path : "embedded seccomp profile";
   if (p->seccomp_profile_path)
     {
-      if (ocigate_read_file (p->seccomp_profile_path, p->max_config_bytes, &buf, &len, err) < 0)
+      if (read_input (p->seccomp_profile_path, p->max_config_bytes, lazy, &buf, &len, err) < 0)
         return -1;
     }
   ocigate_json_parse_opts_t o = { .name = name, .max_depth = p->max_depth };
@@ -555,7 +569,7 @@ policy_load (const char *path, bool lazy, ocigate_error_t *err)
         }
       return p;
     }
-  if (ocigate_read_file (path, 1 << 20, &buf, &len, err) < 0)
+  if (read_input (path, 1 << 20, lazy, &buf, &len, err) < 0)
     return NULL;
   return policy_parse (buf, len, path, lazy, err);
 }

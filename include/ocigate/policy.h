@@ -119,7 +119,8 @@ ocigate_policy_t *ocigate_policy_default (void);
 ocigate_policy_t *ocigate_policy_load (const char *path, ocigate_error_t *err);
 /* The same, but the embedded default seccomp profile (seccomp_profile stays
  * NULL) is parsed only when a rewrite injects it: runtime mode, where most
- * invocations never need it. */
+ * invocations never need it.  Runtime mode also reads only trusted files
+ * (the policy and the profile it names: ocigate_read_trusted). */
 ocigate_policy_t *ocigate_policy_load_lazy (const char *path, ocigate_error_t *err);
 ocigate_policy_t *ocigate_policy_parse (const char *buf, size_t len, const char *name,
                                         ocigate_error_t *err);

@@ -113,4 +113,16 @@ enum
 void ocigate_escape_append (strbuf_t *b, const char *s, unsigned flags);
 char *ocigate_escape (const char *s, unsigned flags);
 
+/* trust.c: files runtime mode trusts (policy, profiles, audit log).  Every
+ * directory from `/` to the file, and the directory of every symlink on
+ * the way, must belong to root (or the caller) and be writable by no one
+ * else (a root-owned sticky directory such as /tmp passes); the file too,
+ * and be a regular file.  Errors name the offending file or directory. */
+struct stat;
+int ocigate_trust_resolve (const char *path, bool follow_last, bool allow_missing, char **ret,
+                           struct stat *ret_st, ocigate_error_t *err);
+int ocigate_trust_check_file (const char *path, const struct stat *st, ocigate_error_t *err);
+int ocigate_read_trusted (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                          ocigate_error_t *err);
+
 #endif
