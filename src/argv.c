@@ -405,6 +405,30 @@ last (const ocigate_rt_argv_t *a, ocigate_rt_flag_id_t id, bool global)
   return NULL;
 }
 
+/* urfave 1.22.9's lookupStringSlice removes the flag's default value
+ * (DefValue, "" for runc's lists) once from the list, unless the list is
+ * exactly that default: `--cap "" --cap X` gives [X], `--cap ""` [""]. */
+static void
+mark_ignored (ocigate_rt_argv_t *a)
+{
+  for (int id = 0; id < RF_COUNT; id++)
+    {
+      if (defs[id].type != FT_STRINGS)
+        continue;
+      size_t n = 0;
+      ocigate_rt_flag_t *first_empty = NULL;
+      for (size_t i = 0; i < a->n_flags; i++)
+        if (a->flags[i].id == (ocigate_rt_flag_id_t)id && !a->flags[i].global)
+          {
+            n++;
+            if (first_empty == NULL && *a->flags[i].value == '\0')
+              first_empty = &a->flags[i];
+          }
+      if (first_empty && n > 1)
+        first_empty->ignored = true;
+    }
+}
+
 static void
 fill_last (ocigate_rt_argv_t *a)
 {
@@ -483,6 +507,7 @@ ocigate_argv_parse (int argc, char *const *argv, ocigate_rt_argv_t *a, ocigate_e
   fill_last (a);
   if (r < 0)
     return ocigate_error_prefix (err, "%s", a->cmd_name);
+  mark_ignored (a);
   h = last (a, RF_HELP, false);
   if (h && h->bval)
     {

@@ -97,6 +97,10 @@ typedef struct
   int value_index;   /* argv index of a separate value word, or -1 */
   const char *value; /* borrowed from argv; NULL for a boolean without `=` */
   bool bval;         /* booleans: the parsed value */
+  /* Lists: urfave's StringSlice lookup drops this value (the first empty
+   * one, unless the list is that one empty value alone), so runc never
+   * sees it. */
+  bool ignored;
 } ocigate_rt_flag_t;
 
 typedef struct

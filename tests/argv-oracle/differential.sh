@@ -28,7 +28,7 @@ fi
 
 work=$(mktemp -d /tmp/ocigate-argv.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS='' \
   GOCACHE=${GOCACHE:-$work/gocache} \
   go build -tags urfave_cli_no_docs -o "$work/oracle" "$top_srcdir/tests/argv-oracle/oracle.go" ||
   { echo "FAIL: cannot build the reference parser"; exit 99; }

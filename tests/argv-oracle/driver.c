@@ -34,7 +34,7 @@ print_list (const char *name, const ocigate_rt_argv_t *a, ocigate_rt_flag_id_t i
   const char *sep = "";
   printf ("\t%s=", name);
   for (size_t i = 0; i < a->n_flags; i++)
-    if (a->flags[i].id == id && !a->flags[i].global)
+    if (a->flags[i].id == id && !a->flags[i].global && !a->flags[i].ignored)
       {
         printf ("%s%s", sep, a->flags[i].value);
         sep = "|";

@@ -14,7 +14,7 @@ chmod 0750 "$work/log"
 cp "$DATA/generated/runc-spec.json" "$work/bundle/config.json" # uid 0, no seccomp
 export OCIGATE_RUNTIME="$top_srcdir/tests/helpers/fake-runc" FAKE_RUNC_DIR="$work/rec"
 P=$work/etc/policy.json
-export OCIGATE_POLICY=$P
+export OCIGATE_POLICY="$P"
 root=false
 [ "$(id -u)" -eq 0 ] && root=true
 

@@ -9,7 +9,7 @@ rt_setup
 ID=ocigate-argv-$$
 
 mkdir "$T/w"
-cd "$T/w"
+cd "$T/w" || exit 1
 rt_bundle "$T/w/-" 0              # runs as host root: rejected
 rt_bundle "$T/w/$ID" 1000      # acceptable, named like the id
 rc=0

@@ -300,6 +300,23 @@ START_TEST (test_occurrences)
 }
 END_TEST
 
+/* urfave drops the first empty value of a list, unless it is alone. */
+START_TEST (test_empty_list_value)
+{
+  const char *const *v = ARGV ("exec", "--cap", "CAP_A", "--cap", "", "--cap", "", ID, "sh");
+  ocigate_rt_argv_t a;
+  ocigate_error_t err = NULL;
+  ck_assert (ocigate_argv_parse (count (v), (char *const *)v, &a, &err) == 0);
+  ck_assert_uint_eq (a.n_flags, 3);
+  ck_assert (!a.flags[0].ignored && a.flags[1].ignored && !a.flags[2].ignored);
+  ocigate_argv_free (&a);
+  const char *const *w = ARGV ("exec", "--cap", "", ID, "sh");
+  ck_assert (ocigate_argv_parse (count (w), (char *const *)w, &a, &err) == 0);
+  ck_assert (a.n_flags == 1 && !a.flags[0].ignored);
+  ocigate_argv_free (&a);
+}
+END_TEST
+
 /* What a failed parse leaves: the log destination, for the error line. */
 START_TEST (test_error_keeps_log)
 {
@@ -370,6 +387,7 @@ main (void)
   tcase_add_loop_test (tc, test_table, 0, (int)ARRAY_SIZE (cases));
   tcase_add_test (tc, test_occurrences);
   tcase_add_test (tc, test_error_keeps_log);
+  tcase_add_test (tc, test_empty_list_value);
   tcase_add_loop_test (tc, test_go_parse_int, 0, (int)ARRAY_SIZE (ints));
   suite_add_tcase (s, tc);
   return tu_run (s);
