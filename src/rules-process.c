@@ -217,6 +217,54 @@ ensure_user (struct eval *e)
   return user;
 }
 
+/* Does the bundle directory (trailing slashes aside) end in
+ * "<dir>/<id><tail>"? */
+static bool
+bundle_names (const char *bundle, const char *dir, const char *id, const char *tail)
+{
+  if (bundle == NULL || id == NULL || *id == '\0' || strchr (id, '/') != NULL
+      || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+    return false;
+  cleanup_free char *want = ptrf ("%s/%s%s", dir, id, tail);
+  size_t bl = strlen (bundle), wl = strlen (want);
+  while (bl > 1 && bundle[bl - 1] == '/')
+    bl--;
+  return bl >= wl && memcmp (bundle + bl - wl, want, wl) == 0;
+}
+
+/* A pod's sandbox ("pause", "infra") container as the engine itself
+ * declares it: the context built from the engine's own keys says so, and
+ * so do the keys a pod author cannot write into another container's
+ * config, tied to the bundle directory the engine made for the sandbox
+ * (whose id nobody knows before the engine picks it).  CRI-O: the
+ * kubelet's container name "POD" (written last, over pod annotations), its
+ * ContainerID equal to its SandboxID, bundle <runroot>/<driver>-containers/
+ * <id>/userdata; containerd: bundle <state>/io.containerd.runtime.v2.task/
+ * k8s.io/<sandbox-id>.  The process is the engine's pause binary, which
+ * holds the pod's namespaces and runs nothing of the pod's; CRI-O runs it
+ * as uid 0 whenever it keeps an infra container (drop_infra_ctr = false,
+ * a shared pid namespace). */
+static bool
+engine_sandbox (const struct eval *e)
+{
+  const ocigate_context_t *c = &e->res->ctx;
+  const ocigate_json_t *ann = oj_get (e->croot, "annotations");
+  if (e->process_only || c->engine == NULL || c->container_type == NULL
+      || strcmp (c->container_type, "sandbox") != 0)
+    return false;
+  if (strcmp (c->engine, "cri-o") == 0)
+    {
+      const char *sid = oj_str (oj_get (ann, "io.kubernetes.cri-o.SandboxID"));
+      return oj_str_eq (oj_get (ann, "io.kubernetes.container.name"), "POD")
+             && oj_str_eq (oj_get (ann, "io.kubernetes.cri-o.ContainerID"), sid ? sid : "")
+             && bundle_names (e->opts->bundle, "", sid, "/userdata");
+    }
+  if (strcmp (c->engine, "containerd") == 0)
+    return bundle_names (e->opts->bundle, "/io.containerd.runtime.v2.task/k8s.io",
+                         oj_str (oj_get (ann, "io.kubernetes.cri.sandbox-id")), "");
+  return false;
+}
+
 int
 check_root_user (struct eval *e, ocigate_error_t *err)
 {
@@ -226,6 +274,16 @@ check_root_user (struct eval *e, ocigate_error_t *err)
   if (!maps_to_host_root (e, "uidMappings", 0))
     return 0;
   cleanup_free char *p = ptrf ("%s/user/uid", pp (e));
+  /* Refusing the sandbox refuses the whole pod for what its engine chose:
+   * the pause process moves to the rewrite uid instead (warn and off stay
+   * as the operator set them). */
+  if (engine_sandbox (e) && e->actions[e->rule] == OCIGATE_ACTION_REJECT)
+    {
+      finding_action (e, OCIGATE_ACTION_REWRITE, p,
+                      "%s sandbox process runs as host root (uid 0): moved to uid %u",
+                      e->res->ctx.engine, (unsigned)e->pol->rewrite_uid);
+      return 0;
+    }
   finding (e, p, "process runs as host root (uid 0)");
   return 0;
 }

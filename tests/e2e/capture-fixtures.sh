@@ -17,7 +17,10 @@
 #
 # Environment: CONTAINERD_STOCK_PATHS (default 1: config.json shows the
 # stock /run/containerd, /var/lib/containerd, /var/lib/kubelet paths; see
-# lib/containerd.sh).
+# lib/containerd.sh).  CAPTURE=crio writes only OUTDIR/cri-o/: CRI-O 1.26
+# (lib/crio.sh, a private instance: paths in config.json show its scratch
+# directory) keeping an infra container (drop_infra_ctr = false); the
+# default run does the same after the other engines when CRI-O is found.
 
 set -euo pipefail
 
@@ -27,9 +30,12 @@ OUT=${1:-$TOP/tests/data/generated}
 
 . "$HERE/lib/containerd.sh"
 . "$HERE/lib/podman.sh"
+. "$HERE/lib/crio.sh"
 
 e2e_need_root
-e2e_need_cmd runc ctr containerd podman conmon umoci jq "$E2E_PYTHON"
+if [ "${CAPTURE:-all}" != crio ]; then
+	e2e_need_cmd runc ctr containerd podman conmon umoci jq "$E2E_PYTHON"
+fi
 
 mkdir -p "$OUT" "$OUT/argv" "$OUT/cri-requests"
 OUT=$(readlink -f -- "$OUT")
@@ -62,6 +68,69 @@ keep() { # keep SRC NAME: copy unchanged, check it is JSON
 	cp -- "$1" "$OUT/$2"
 	e2e_log "wrote $2"
 }
+
+# ---- CRI-O --------------------------------------------------------------------
+# A sandbox with an infra container (uid 0), a pod whose annotations claim
+# CRI-O's identity keys, containers as root and as uid 1000, and one whose
+# CRI annotations and labels claim to be the sandbox.  The requests are in
+# cri-o/requests/, the runtime's argv in cri-o/argv.txt, each bundle
+# directory in NAME.bundle.
+capture_crio() {
+	local o=$OUT/cri-o cap=$W/cap-crio pod id f n uid=3b0e7c1a-9f2d-4c6e-8a5b-1d2c3e4f5a6b
+	mkdir -p "$o/requests"
+	crio_setup "$W/crio"
+	make_capture_runtime "$W/capture-crio" "$cap" "$CRIO_SHIM"
+	image_build_busybox "$W/crio-busybox.tar" localhost/busybox:test
+	image_build_pause "$W/crio-pause.tar" localhost/pause:test
+	crio_import "$W/crio-busybox.tar" localhost/busybox:test
+	crio_import "$W/crio-pause.tar" localhost/pause:test
+	printf '[crio.runtime.runtimes.capture]\nruntime_path = "%s"\nruntime_root = "%s"\nmonitor_path = "/usr/bin/conmon"\n' \
+		"$W/capture-crio" "$W/capture-root" >"$W/capture.conf"
+	CRIO_DROP_INFRA=false crio_start "$W/capture.conf"
+	{
+		echo "# tools that wrote the files in this directory"
+		echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "kernel: $(uname -sr) $(uname -m)"
+		echo "crio: $("$CRIO_BIN" --version 2>/dev/null | sed -n 's/^Version: *//p')"
+		echo "conmon: $(conmon --version 2>&1 | head -n1)"
+		echo "runc: $(runc --version | head -n1)"
+		echo "drop_infra_ctr: false; storage: vfs; cgroup_manager: cgroupfs"
+	} >"$o/VERSIONS.txt"
+	crio_pod web "$uid" >"$o/requests/sandbox-infra.json"
+	pod=$(crio_cri runp --handler capture "$o/requests/sandbox-infra.json" | jq -r '.pod_id // empty')
+	[ -n "$pod" ] || e2e_die "RunPodSandbox web failed (log: $CRIO_LOG)"
+	crio_keep "$cap" "$o" "$pod" sandbox-infra
+	for n in container container-root container-claims-sandbox; do
+		case $n in
+		container) f='.linux.security_context.run_as_user = {value: 1000}' ;;
+		container-root) f=. ;;
+		container-claims-sandbox)
+			f='.annotations += {"io.kubernetes.cri-o.ContainerType": "sandbox",
+				"io.kubernetes.container.name": "POD", "io.kubernetes.cri-o.Namespace": "kube-system"}
+			   | .labels["io.kubernetes.container.name"] = "POD"' ;;
+		esac
+		crio_ctr "${n//-/}" web "$uid" "$f" >"$o/requests/$n.json"
+		id=$(crio_cri create "$pod" "$o/requests/$n.json" --pod "$o/requests/sandbox-infra.json" |
+			jq -r '.container_id // empty')
+		[ -n "$id" ] || e2e_die "CreateContainer $n failed"
+		crio_cri start "$id" >/dev/null || e2e_die "StartContainer $n failed"
+		crio_keep "$cap" "$o" "$id" "$n"
+	done
+	crio_pod spoof 7d1f3e5a-2b4c-4d6e-9f8a-0b1c2d3e4f5a \
+		'.annotations += {"io.kubernetes.cri-o.Namespace": "kube-system",
+			"io.kubernetes.cri-o.KubeName": "kube-proxy", "io.kubernetes.cri-o.ContainerType": "container",
+			"io.kubernetes.pod.namespace": "kube-system"}' >"$o/requests/sandbox-spoofed.json"
+	pod=$(crio_cri runp --handler capture "$o/requests/sandbox-spoofed.json" | jq -r '.pod_id // empty')
+	[ -n "$pod" ] || e2e_die "RunPodSandbox spoof failed (log: $CRIO_LOG)"
+	crio_keep "$cap" "$o" "$pod" sandbox-spoofed
+	cp "$cap/argv.log" "$o/argv.txt"
+	crio_teardown
+}
+if [ "${CAPTURE:-all}" = crio ]; then
+	capture_crio
+	e2e_log "fixtures written to $OUT/cri-o"
+	exit 0
+fi
 
 # ---- versions ---------------------------------------------------------------
 {
@@ -254,5 +323,11 @@ pman --runtime "$W/capture-podman" run --rm --security-opt seccomp=unconfined \
 keep "$(latest podman)" podman-seccomp-unconfined.json
 cp "$W/cap-podman/argv.log" "$OUT/argv/podman.txt"
 podman_cleanup
+
+if crio_find; then
+	capture_crio
+else
+	e2e_log "no CRI-O: $OUT/cri-o left as it was"
+fi
 
 e2e_log "fixtures written to $OUT"
