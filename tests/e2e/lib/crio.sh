@@ -8,7 +8,11 @@
 # CNI config) under WORKDIR, cgroupfs, Debian's conmon, a loopback-only CNI
 # network.  libcni caches results under /var/lib/cni with no setting to
 # move them: in CRI-O's mount namespace WORKDIR/cni/cache is bind-mounted
-# over /var/lib/cni, so the host's stays untouched.
+# over /var/lib/cni, so the host's stays untouched; likewise pinns pins
+# the pods' namespaces under /var/run/{net,ipc,uts,user,pid}ns as on a stock
+# node (WORKDIR/mnt/run/... there).  Missing mount points are created on
+# the host and removed again.  Pods (crio_pod) get the kubelet's cgroup
+# parent /kubepods/besteffort/pod<UID>.
 #
 #   . tests/e2e/lib/crio.sh
 #   crio_find || exit 77               # CRIO_BIN, CRIO_PINNS
@@ -57,12 +61,15 @@ _E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${E2E_PYTHON:=/usr/bin/python3}"
 
 CRIO_NETWORK=ocigate-crio-e2e
+# Where pinns pins a pod's namespaces (namespaces_dir /var/run, as on a
+# stock node): WORKDIR/mnt/run/... bind-mounted there in CRI-O's namespace.
+_CRIO_NS_DIRS="/run/netns /run/ipcns /run/utsns /run/userns /run/pidns"
 _CRIO_CRI_PY=$(cd "$_E2E_LIB_DIR/../cri" 2>/dev/null && pwd)/cri.py
 
 # crio_find: set CRIO_BIN and CRIO_PINNS; 1 when there is no CRI-O.
 crio_find() {
 	local top tools
-	CRIO_BIN= CRIO_PINNS=
+	CRIO_BIN='' CRIO_PINNS=''
 	if CRIO_BIN=$(command -v crio 2>/dev/null); then
 		CRIO_PINNS=$(dirname "$CRIO_BIN")/pinns
 		[ -x "$CRIO_PINNS" ] || CRIO_PINNS=$(command -v pinns 2>/dev/null) || CRIO_PINNS=
@@ -123,6 +130,9 @@ crio_setup() {
 	e2e_need_cmd conmon runc jq skopeo unshare nsenter flock "$E2E_PYTHON"
 	[ -x /usr/lib/cni/loopback ] || { e2e_log "SKIP: no /usr/lib/cni/loopback (containernetworking-plugins)"; exit 77; }
 	crio_find || { e2e_log "SKIP: no crio (system or ../shared/tools/cri-o)"; exit 77; }
+	# containerd's tests create and remove /run/netns too, where CRI-O's
+	# namespace has a bind mount: never at the same time.
+	! command -v containerd >/dev/null 2>&1 || e2e_lock containerd
 	e2e_lock "$CRIO_BIN"
 	mkdir -p "$w" && w=$(readlink -f -- "$w")
 	CRIO_WORKDIR=$w
@@ -146,9 +156,13 @@ EOF
 		"$CRIO_RUNROOT" "$CRIO_ROOT" >"$w/storage.conf"
 	printf 'unqualified-search-registries = []\n' >"$w/registries.conf"
 	cgroup_snapshot "$w/.cgroups-before"
-	if [ ! -e /var/lib/cni ]; then
-		mkdir -p /var/lib/cni && echo /var/lib/cni >"$w/.created-dirs"
-	fi
+	: >"$w/.created-dirs"
+	for d in /var/lib/cni $_CRIO_NS_DIRS; do
+		if [ ! -e "$d" ]; then
+			mkdir -p "$d" && echo "$d" >>"$w/.created-dirs"
+		fi
+		mkdir -p "$w/mnt$d"
+	done
 	on_exit crio_teardown
 }
 
@@ -186,7 +200,7 @@ conmon = "/usr/bin/conmon"
 conmon_cgroup = "pod"
 pinns_path = "$CRIO_PINNS"
 drop_infra_ctr = $CRIO_DROP_INFRA
-namespaces_dir = "$w/ns"
+namespaces_dir = "/var/run"
 container_exits_dir = "$w/exits"
 container_attach_socket_dir = "$w/attach"
 hooks_dir = []
@@ -220,17 +234,25 @@ crio_start() {
 	[ -n "$w" ] || e2e_die "crio_start: crio_setup first"
 	[ -z "${CRIO_PID:-}" ] || e2e_die "crio already started (pid $CRIO_PID)"
 	rm -f "$CRIO_CONFIG_DIR"/*.conf
+	for f in /var/lib/cni $_CRIO_NS_DIRS; do
+		if [ ! -e "$f" ]; then
+			mkdir -p "$f" && echo "$f" >>"$w/.created-dirs"
+		fi
+	done
 	for f in "$@"; do
 		cp -- "$f" "$CRIO_CONFIG_DIR/" || e2e_die "cannot copy drop-in $f"
 	done
 	_crio_write_config
 	# unshare without --fork execs: $! is crio's pid.  env -i: crio's
-	# environment is PATH plus CRIO_ENV, nothing of the caller's.
-	# shellcheck disable=SC2086
+	# environment is PATH plus CRIO_ENV (split into words), nothing of the
+	# caller's.  The single-quoted script is expanded by the inner shell.
+	# shellcheck disable=SC2086,SC2016
 	unshare -m --propagation private -- /bin/sh -c '
 		set -e
-		mount --bind "$1/cni/cache" /var/lib/cni
+		w=$1
 		shift
+		mount --bind "$w/cni/cache" /var/lib/cni
+		for d in '"$_CRIO_NS_DIRS"'; do mount --bind "$w/mnt$d" "$d"; done
 		exec "$@"' sh "$w" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		CONTAINERS_STORAGE_CONF="$w/storage.conf" CONTAINERS_REGISTRIES_CONF="$w/registries.conf" \
 		$CRIO_ENV "$CRIO_BIN" --config "$w/crio.conf" --config-dir "$CRIO_CONFIG_DIR" \
@@ -317,11 +339,11 @@ crio_teardown() {
 	done
 	sleep 0.2
 	umount_below "$w"
-	cgroup_cleanup "$w/.cgroups-before" crio ocigate-crio-e2e
+	cgroup_cleanup "$w/.cgroups-before" kubepods
 	if [ -f "$w/.created-dirs" ]; then
-		while read -r p; do
+		sort -u "$w/.created-dirs" | while read -r p; do
 			[ -n "$p" ] && rmdir -- "$p" 2>/dev/null
-		done <"$w/.created-dirs"
+		done
 		rm -f "$w/.created-dirs"
 	fi
 	rm -rf --one-file-system -- "$CRIO_ROOT" "$CRIO_RUNROOT" 2>/dev/null
@@ -329,7 +351,8 @@ crio_teardown() {
 }
 
 # crio_pod NAME UID [JQ-FILTER] -> a PodSandboxConfig with the labels the
-# kubelet sets (namespace "default", pid namespace per container)
+# kubelet sets (namespace "default" unless the filter sets
+# .metadata.namespace, pid namespace per container)
 crio_pod() {
 	jq -n --arg name "$1" --arg uid "$2" '{
 		metadata: { name: $name, uid: $uid, namespace: "default", attempt: 0 },
@@ -337,8 +360,9 @@ crio_pod() {
 		labels: { "io.kubernetes.pod.name": $name, "io.kubernetes.pod.namespace": "default",
 			  "io.kubernetes.pod.uid": $uid, app: $name },
 		annotations: { "kubernetes.io/config.source": "api" },
-		linux: { security_context: { namespace_options: { pid: "CONTAINER" } } }
-	} | .labels["io.kubernetes.pod.namespace"] = .metadata.namespace | '"${3:-.}"
+		linux: { cgroup_parent: ("/kubepods/besteffort/pod" + $uid),
+			 security_context: { namespace_options: { pid: "CONTAINER" } } }
+	} | '"${3:-.}"' | .labels["io.kubernetes.pod.namespace"] = .metadata.namespace'
 }
 
 # crio_ctr NAME POD-NAME POD-UID [JQ-FILTER] -> a ContainerConfig (busybox,
@@ -360,7 +384,7 @@ crio_ctr() {
 # for container ID, unchanged, as OUTDIR/NAME.json, its bundle as NAME.bundle
 crio_keep() {
 	local f
-	f=$(ls "$1"/*-create-"$3".json 2>/dev/null | head -n1)
+	f=$(find "$1" -maxdepth 1 -name "*-create-$3.json" 2>/dev/null | sort | head -n1)
 	[ -n "$f" ] || e2e_die "no config captured for CRI-O container $3 (see $1)"
 	jq -e . "$f" >/dev/null || e2e_die "$f is not valid JSON"
 	cp -- "$f" "$2/$4.json"
