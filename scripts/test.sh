@@ -55,10 +55,10 @@ echo "== gcc build and suite"
 suite _ci/gcc '^$' CC=gcc
 
 echo "== clang + ASan/UBSan build and suite, libFuzzer targets"
-# The engines' own e2e tests (containerd, podman, crun) and the package
+# The engines' own e2e tests (containerd, podman, crun, CRI-O) and the package
 # build exercise the same binary as the runc e2e tests and take most of the
 # time: under the sanitizers the runc, unit, CLI and fuzz-replay tests run.
-suite _ci/asan 'containerd-|podman|crun|packaging-' CC=clang --enable-asan --enable-fuzzing
+suite _ci/asan 'containerd-|podman|crun|crio|packaging-' CC=clang --enable-asan --enable-fuzzing
 make -C _ci/asan -j2 tests/fuzz/fuzz-config tests/fuzz/fuzz-policy tests/fuzz/fuzz-process >/dev/null
 for t in config policy process; do
   work=$(mktemp -d)

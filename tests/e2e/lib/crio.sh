@@ -272,7 +272,7 @@ crio_start() {
 	done
 	crio_cri version >/dev/null 2>&1 || e2e_die "crio did not come up (log: $CRIO_LOG)"
 	CRIO_MNTNS=$(readlink "/proc/$CRIO_PID/ns/mnt")
-	e2e_log "crio $CRIO_PID up on $CRIO_SOCK (default_runtime $CRIO_DEFAULT_RUNTIME, drop_infra_ctr $CRIO_DROP_INFRA)"
+	e2e_log "crio $CRIO_PID up on $CRIO_SOCK (drop_infra_ctr $CRIO_DROP_INFRA, drop-ins: ${*:-none})"
 }
 
 # The CRI client against this daemon (schema from CRI-O's own binary, read once).
