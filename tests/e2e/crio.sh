@@ -7,8 +7,10 @@
 # CNI) loads packaging/cri-o/10-ocigate.conf as shipped, with only its
 # paths pointed at this test (runtime_path, runtime_root) and its
 # monitor_env example enabled with this test's policy; crio's own
-# environment names a second policy file, so the audit logs tell which
-# calls got which environment.
+# environment names a second policy file whose runtime logs its verbs, so
+# the audit logs and that log tell which calls got which environment
+# (create and exec: monitor_env through conmon; state, start, kill,
+# delete: crio's own).
 #
 # Phase 1: ocigate as the runtime handler "ocigate", drop_infra_ctr = true.
 #  - compliant pod (run_as_user 1000): ExecSync of /proc/self/status shows
@@ -63,11 +65,17 @@ tmpdir W ocigate-crio
 AUDIT=$W/audit.jsonl
 AUDIT_DIRECT=$W/audit-direct.jsonl
 crio_setup "$W/crio"
-for f in policy:"$AUDIT" policy-direct:"$AUDIT_DIRECT"; do
-	gate_policy "$W/${f%%:*}.json" <<EOF
+# crio's own environment names policy-direct.json, whose runtime logs the
+# verb it is given before running the shim: which calls inherit crio's
+# environment shows in direct.log.
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s"\nexec "%s" "$@"\n' "$W/direct.log" "$CRIO_SHIM" >"$W/direct-runtime"
+chmod 0755 "$W/direct-runtime"
+for f in policy:"$AUDIT":"$CRIO_SHIM" policy-direct:"$AUDIT_DIRECT":"$W/direct-runtime"; do
+	IFS=: read -r name log rt <<<"$f"
+	gate_policy "$W/$name.json" <<EOF
 {
-  "runtime": "$CRIO_SHIM",
-  "audit": { "path": "${f#*:}", "syslog": false },
+  "runtime": "$rt",
+  "audit": { "path": "$log", "syslog": false },
   "exemptions": [
     { "namespaces": ["kube-system"], "rules": { "host-namespaces": "warn", "host-mounts": "warn" } }
   ]
@@ -355,4 +363,8 @@ left=$(find /var/lib/cni/results -maxdepth 1 -name "$CRIO_NETWORK-*" 2>/dev/null
 [ ! -e "$AUDIT_DIRECT" ] || ! grep -q '"command":"\(create\|exec\)"' "$AUDIT_DIRECT" &&
 	ok "create and exec were judged with the handler's monitor_env policy, never crio's own" ||
 	not_ok "create and exec were judged with the handler's monitor_env policy" "$(head -c 2000 "$AUDIT_DIRECT")"
+verbs=$(awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^-/ && $(i-1) !~ /^--(root|log|log-format)$/) { print $i; break } }' \
+	"$W/direct.log" 2>/dev/null | sort -u | tr '\n' ' ') || true
+check_contains "crio's direct calls (crio's own environment) reached the runtime" "$verbs" "start " "state " "delete "
+check_lacks "crio's direct calls (crio's own environment)" " $verbs" " create " " exec "
 gate_done
