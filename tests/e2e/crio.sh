@@ -24,9 +24,10 @@
 #  - a pod sharing its pid namespace keeps an infra container even with
 #    drop_infra_ctr = true: it starts, its pause process (pid 1 of the pod)
 #    runs as 65534, hardened;
-#  - kube-system exemption (host-namespaces, host-mounts: warn) applied to a hostNetwork
-#    container of a kube-system pod; a pod in default whose annotations
-#    claim kube-system (io.kubernetes.cri-o.Namespace, ...) stays refused;
+#  - kube-system exemption (host-namespaces, host-mounts: warn) applied to
+#    a hostNetwork container of a kube-system pod; a pod in default whose
+#    annotations claim kube-system (io.kubernetes.cri-o.Namespace, ...)
+#    stays refused;
 #  - audit records name engine cri-o with namespace, pod, container, and
 #    come from the handler's monitor_env policy.
 # Phase 2: CRI-O restarted with default_runtime = "ocigate" (the drop-in's
