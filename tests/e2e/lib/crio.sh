@@ -68,20 +68,26 @@ _CRIO_CRI_PY=$(cd "$_E2E_LIB_DIR/../cri" 2>/dev/null && pwd)/cri.py
 
 # crio_find: set CRIO_BIN and CRIO_PINNS; 1 when there is no CRI-O.
 crio_find() {
-	local top tools
+	local top tools origin
 	CRIO_BIN='' CRIO_PINNS=''
 	if CRIO_BIN=$(command -v crio 2>/dev/null); then
 		CRIO_PINNS=$(dirname "$CRIO_BIN")/pinns
 		[ -x "$CRIO_PINNS" ] || CRIO_PINNS=$(command -v pinns 2>/dev/null) || CRIO_PINNS=
 	else
 		top=${top_srcdir:-$_E2E_LIB_DIR/../../..}
-		tools=${CRIO_TOOLS:-$top/../shared/tools/cri-o}
-		if [ -x "$tools/crio" ] && [ -x "$tools/pinns" ]; then
-			CRIO_BIN=$(readlink -f -- "$tools/crio")
-			CRIO_PINNS=$(readlink -f -- "$tools/pinns")
-		else
-			CRIO_BIN=
-		fi
+		CRIO_BIN=
+		# Beside the project root; for a clone, also beside the checkout
+		# it was cloned from (a local path).
+		origin=$(git -C "$top" config --get remote.origin.url 2>/dev/null) || origin=
+		case $origin in /*) ;; *) origin= ;; esac
+		for tools in ${CRIO_TOOLS:+"$CRIO_TOOLS"} "$top/../shared/tools/cri-o" \
+			${origin:+"$origin/../shared/tools/cri-o"}; do
+			if [ -x "$tools/crio" ] && [ -x "$tools/pinns" ]; then
+				CRIO_BIN=$(readlink -f -- "$tools/crio")
+				CRIO_PINNS=$(readlink -f -- "$tools/pinns")
+				break
+			fi
+		done
 	fi
 	[ -n "$CRIO_BIN" ] && [ -n "$CRIO_PINNS" ]
 }
