@@ -14,6 +14,11 @@
 #    for runc: refused when root-group rejects, at create and exec -g.
 . "$(dirname "$0")/lib/runc.sh"
 rt_setup
+# The pod below is laid out as containerd's CRI lays it out (runc root
+# .../k8s.io, bundles under io.containerd.runtime.v2.task/k8s.io/ID), so
+# its engine identity, and with it the sandbox id, is believed.
+ROOT=$T/k8s.io
+K=$T/io.containerd.runtime.v2.task/k8s.io
 HELPERS=
 CGROUPS=
 # container ids: unique, as runc's default cgroup is named after the id
@@ -41,23 +46,42 @@ helper() {
 	sleep 0.3
 }
 
-# expect_reject ID RULE TEXT: `create` of bundle $T/ID is refused with RULE.
+# bdir NAME: the bundle directory of container NAME (the pod's in
+# containerd's layout).
+bdir() {
+	case $1 in
+	sb | app | app2) echo "$K/$P$1" ;;
+	*) echo "$T/$1" ;;
+	esac
+}
+# pod_ann TYPE SANDBOX: the annotations containerd's CRI writes.
+pod_ann() {
+	jq -n --arg t "$1" --arg s "$2" '{"io.kubernetes.cri.container-type": $t,
+		"io.kubernetes.cri.sandbox-id": $s, "io.kubernetes.cri.sandbox-name": "web",
+		"io.kubernetes.cri.sandbox-namespace": "default",
+		"io.kubernetes.cri.sandbox-uid": "6f1c7a52-3d4e-4b8a-9c0d-1e2f3a4b5c6d"}
+		+ if $t == "container" then {"io.kubernetes.cri.container-name": "app",
+			"io.kubernetes.cri.image-name": "localhost/busybox:test"} else {} end'
+}
+
+# expect_reject ID RULE TEXT: `create` of bundle $(bdir ID) is refused with RULE.
 expect_reject() {
 	local rc=0
-	gate create --bundle "$T/$1" "$P$1" >/dev/null 2>"$T/err" || rc=$?
+	gate create --bundle "$(bdir "$1")" "$P$1" >/dev/null 2>"$T/err" || rc=$?
 	[ "$rc" = 1 ] || fail "$1: exit $rc, want 1: $(cat "$T/err")"
 	grep -q "$2: .*$3" "$T/err" || fail "$1: no $2 finding ($3): $(cat "$T/err")"
 	if "$RUNC" --root "$ROOT" list -q | grep -qx "$P$1"; then fail "$1 was created"; fi
 }
 expect_run() {
-	gate create --bundle "$T/$1" "$P$1" >/dev/null 2>"$T/err" || fail "$1 refused: $(cat "$T/err")"
+	gate create --bundle "$(bdir "$1")" "$P$1" >/dev/null 2>"$T/err" || fail "$1 refused: $(cat "$T/err")"
 	gate start "$P$1" || fail "start $1"
 	rt_wait_status "$P$1" running
 }
 edit() {
 	local b=$1
 	shift
-	jq "$@" "$T/$b/config.json" >"$T/$b/config.new" && mv "$T/$b/config.new" "$T/$b/config.json"
+	b=$(bdir "$b")
+	jq "$@" "$b/config.json" >"$b/config.new" && mv "$b/config.new" "$b/config.json"
 }
 
 # ---- a foreign mount namespace ----
@@ -70,23 +94,22 @@ expect_reject mnt host-namespaces "mount namespace joined by path"
 [ "$(stat -L -c %i "/proc/$victim/root")" = "$victim_root" ] || fail "the victim's root changed"
 
 # ---- a pod: sandbox and app container ----
-rt_bundle "$T/sb" 65535
-# shellcheck disable=SC2016 # jq's own \(...) interpolation
-edit sb --arg p "$P" '.annotations = {"io.kubernetes.cri.container-type": "sandbox",
-	"io.kubernetes.cri.sandbox-id": "\($p)sb"}'
+mkdir -p "$K"
+rt_bundle "$(bdir sb)" 65535
+# shellcheck disable=SC2016 # jq variable
+edit sb --argjson a "$(pod_ann sandbox "$P"sb)" '.annotations = $a'
 expect_run sb
 sbpid=$("$RUNC" --root "$ROOT" state "$P"sb | jq -r .pid)
-rt_bundle "$T/app" 1000
-edit app "(.linux.namespaces[] | select(.type == \"network\" or .type == \"ipc\" or .type == \"uts\"))
+rt_bundle "$(bdir app)" 1000
+edit app --argjson a "$(pod_ann container "$P"sb)" "(.linux.namespaces[] | select(.type == \"network\" or .type == \"ipc\" or .type == \"uts\"))
 	|= (.path = \"/proc/$sbpid/ns/\" + (if .type == \"network\" then \"net\" else .type end))
-	| .annotations = {\"io.kubernetes.cri.container-type\": \"container\",
-	  \"io.kubernetes.cri.sandbox-id\": \"${P}sb\"}"
+	| .annotations = \$a"
 expect_run app
 [ "$(stat -L -c %i "/proc/$sbpid/ns/net")" = \
 	"$(stat -L -c %i "/proc/$("$RUNC" --root "$ROOT" state "$P"app | jq -r .pid)/ns/net")" ] ||
 	fail "app is not in the sandbox's network namespace"
 # trips: a sandbox id that is not the pid's, a process that is no container
-cp -r "$T/app" "$T/app2"
+cp -r "$(bdir app)" "$(bdir app2)"
 edit app2 '.annotations["io.kubernetes.cri.sandbox-id"] = "other"'
 expect_reject app2 host-namespaces "not the pod sandbox's init process"
 helper unshare -n sleep 1000
