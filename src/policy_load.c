@@ -316,13 +316,41 @@ parse_rules (struct loader *L, const ocigate_json_t *obj, int8_t *actions, const
  * root, keyrings, BPF, kernel code, handles past the mount tree, host
  * devices and power), whatever the workload. */
 static const char *const seccomp_core[] = {
-  "mount",        "umount",        "umount2",     "fsopen",        "fsconfig",
-  "fsmount",      "fspick",        "move_mount",  "open_tree",     "mount_setattr",
-  "unshare",      "setns",         "clone",       "clone3",        "pivot_root",
-  "chroot",       "keyctl",        "add_key",     "request_key",   "bpf",
-  "kexec_load",   "kexec_file_load", "init_module", "finit_module", "delete_module",
-  "open_by_handle_at", "name_to_handle_at", "reboot", "swapon",   "swapoff",
-  "acct",         "quotactl",      "quotactl_fd", "iopl",          "ioperm",
+  "mount",
+  "umount",
+  "umount2",
+  "fsopen",
+  "fsconfig",
+  "fsmount",
+  "fspick",
+  "move_mount",
+  "open_tree",
+  "mount_setattr",
+  "unshare",
+  "setns",
+  "clone",
+  "clone3",
+  "pivot_root",
+  "chroot",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "bpf",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "name_to_handle_at",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "acct",
+  "quotactl",
+  "quotactl_fd",
+  "iopl",
+  "ioperm",
 };
 
 static int
@@ -338,7 +366,8 @@ get_seccomp_allow (struct loader *L, const ocigate_json_t *v, const char *key,
         return at (L, v, key, err, "\"%s\" is not a syscall name", n);
       for (size_t k = 0; k < ARRAY_SIZE (seccomp_core); k++)
         if (strcmp (n, seccomp_core[k]) == 0)
-          return at (L, v, key, err, "\"%s\" can never be allowed: it reaches past the container", n);
+          return at (L, v, key, err, "\"%s\" can never be allowed: it reaches past the container",
+                     n);
     }
   return 0;
 }
