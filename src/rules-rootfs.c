@@ -184,6 +184,8 @@ struct plan
   struct scratch *v;
   size_t n;
   char *rootfs;
+  char **placed; /* where runc mounts each of the container's mounts */
+  size_t n_placed;
 };
 
 static void
@@ -196,33 +198,38 @@ plan_free (struct plan *p)
     }
   free (p->v);
   free (p->rootfs);
+  for (size_t i = 0; i < p->n_placed; i++)
+    free (p->placed[i]);
+  free (p->placed);
 }
 #define cleanup_plan __attribute__ ((cleanup (plan_free)))
 
 static bool
-covered (const struct eval *e, const struct plan *p, const char *where)
+covered (const struct plan *p, const char *where)
 {
-  const ocigate_json_t *mounts = oj_get (e->root, "mounts");
-  for (size_t i = 0; i < oj_len (mounts); i++)
-    {
-      const char *d = oj_str (oj_get (oj_at (mounts, i), "destination"));
-      if (d == NULL)
-        continue;
-      cleanup_free char *at = place (p->rootfs, d);
-      if (ocigate_path_has_prefix (where, at))
-        return true;
-    }
+  for (size_t i = 0; i < p->n_placed; i++)
+    if (p->placed[i] && ocigate_path_has_prefix (where, p->placed[i]))
+      return true;
   for (size_t i = 0; i < p->n; i++)
     if (ocigate_path_has_prefix (where, p->v[i].where))
       return true;
   return false;
 }
 
+/* Never scratch space: the root, kernel filesystems, devices (a policy
+ * cannot name them; a HOME can). */
+static bool
+not_scratch (const char *where)
+{
+  return strcmp (where, "/") == 0 || ocigate_path_has_prefix (where, "/proc")
+         || ocigate_path_has_prefix (where, "/sys") || ocigate_path_has_prefix (where, "/dev");
+}
+
 static void
-plan_add (const struct eval *e, struct plan *p, const char *dest)
+plan_add (struct plan *p, const char *dest)
 {
   char *where = place (p->rootfs, dest);
-  if (strcmp (where, "/") == 0 || covered (e, p, where))
+  if (not_scratch (where) || covered (p, where))
     {
       free (where);
       return;
@@ -238,13 +245,21 @@ plan_make (const struct eval *e, struct plan *p)
 {
   memset (p, 0, sizeof (*p));
   p->rootfs = rootfs_dir (e);
+  const ocigate_json_t *mounts = oj_get (e->root, "mounts");
+  p->n_placed = oj_len (mounts);
+  p->placed = xzalloc ((p->n_placed + 1) * sizeof (char *));
+  for (size_t i = 0; i < p->n_placed; i++)
+    {
+      const char *d = oj_str (oj_get (oj_at (mounts, i), "destination"));
+      p->placed[i] = d ? place (p->rootfs, d) : NULL;
+    }
   for (size_t i = 0; i < e->pol->readonly_tmpfs.n; i++)
-    plan_add (e, p, e->pol->readonly_tmpfs.v[i]);
+    plan_add (p, e->pol->readonly_tmpfs.v[i]);
   if (e->pol->readonly_home)
     {
       cleanup_free char *home = process_home (e, p->rootfs);
       if (home)
-        plan_add (e, p, home);
+        plan_add (p, home);
     }
 }
 
@@ -307,14 +322,19 @@ tmpfs_mount (struct eval *e, const struct plan *p, const struct scratch *s)
   return m;
 }
 
-/* Insert m at index i of arr. */
+/* Insert m at index i of arr, and its place at i of the plan's. */
 static void
-insert_at (ocigate_doc_t *doc, ocigate_json_t *arr, size_t i, ocigate_json_t *m)
+insert_at (ocigate_doc_t *doc, ocigate_json_t *arr, size_t i, ocigate_json_t *m, struct plan *p,
+           const char *where)
 {
   oj_append (doc, arr, m);
   size_t n = arr->u.arr.n;
   memmove (arr->u.arr.v + i + 1, arr->u.arr.v + i, (n - 1 - i) * sizeof (void *));
   arr->u.arr.v[i] = m;
+  p->placed = xrealloc (p->placed, (p->n_placed + 1) * sizeof (char *));
+  memmove (p->placed + i + 1, p->placed + i, (p->n_placed - i) * sizeof (char *));
+  p->placed[i] = xstrdup (where);
+  p->n_placed++;
 }
 
 int
@@ -330,14 +350,10 @@ fix_readonly_rootfs (struct eval *e, ocigate_error_t *err)
       /* runc mounts in order: the tmpfs goes before the first mount below
        * it (a secret at /run/secrets), which it would otherwise hide. */
       size_t at = oj_len (mounts);
-      for (size_t j = 0; j < oj_len (mounts) && at == oj_len (mounts); j++)
-        {
-          const char *d = oj_str (oj_get (oj_at (mounts, j), "destination"));
-          cleanup_free char *w = d ? place (p.rootfs, d) : NULL;
-          if (w && ocigate_path_has_prefix (w, p.v[i].where))
-            at = j;
-        }
-      insert_at (e->doc, mounts, at, tmpfs_mount (e, &p, &p.v[i]));
+      for (size_t j = 0; j < p.n_placed && at == oj_len (mounts); j++)
+        if (p.placed[j] && ocigate_path_has_prefix (p.placed[j], p.v[i].where))
+          at = j;
+      insert_at (e->doc, mounts, at, tmpfs_mount (e, &p, &p.v[i]), &p, p.v[i].where);
     }
   if (p.n)
     {

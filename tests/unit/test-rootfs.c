@@ -436,6 +436,12 @@ START_TEST (test_home)
   ocigate_result_free (&res);
   ocigate_doc_free (d);
   d = writable ();
+  tu_append (d, "process/env", "\"HOME=/dev/shm\"");
+  tu_rewrite (pol, d, &o, &res);
+  ck_assert_uint_eq (oj_len (oj_get (ocigate_doc_root (d), "mounts")), 10);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  d = writable ();
   tu_set (d, "process/user/uid", "1001");
   tu_rewrite (pol, d, &o, &res);
   ck_assert_uint_eq (oj_len (oj_get (ocigate_doc_root (d), "mounts")), 10);
