@@ -15,7 +15,8 @@
 # emptyDir at /tmp; emptyDir at /var; init + sidecar containers; hostPort;
 # safe sysctls; tty + stdin; 500 env vars and a 190 KiB command line; a
 # numeric USER from the image; shareProcessNamespace; an OpenShift-style
-# uid with gid 0; readOnlyRootFilesystem asked by the pod.
+# uid with gid 0; readOnlyRootFilesystem asked by the pod; a pod in a
+# namespace whose exemption gives io_uring back (seccomp.allow).
 #
 # Actions (busybox, plus tests/e2e/lib/workload-probe.c built static): temp
 # files in /tmp and /var/tmp, a FIFO, unix sockets in /tmp and /run/app, pid
@@ -51,14 +52,19 @@ gate_check_clean W
 tmpdir W ocigate-workloads
 
 # The default policy, plus a scratch tmpfs at the process's HOME (off by
-# default): the image's user has a home it writes to.
+# default): the image's user has a home it writes to; namespace "db" gets
+# io_uring back.
 POLICY=$W/policy.json
 AUDIT=$W/audit.jsonl
 gate_policy "$POLICY" <<EOF
 {
   "runtime": "$RUNC_BIN",
   "audit": { "path": "$AUDIT", "syslog": false },
-  "readonly_rootfs": { "home": true }
+  "readonly_rootfs": { "home": true },
+  "exemptions": [
+    { "namespaces": ["db"],
+      "seccomp": { "allow": ["io_uring_setup", "io_uring_enter", "io_uring_register"] } }
+  ]
 }
 EOF
 export OCIGATE_POLICY=$POLICY
@@ -179,7 +185,8 @@ volume() { # volume UID PLUGIN NAME -> path for host_path
 vdir() { printf '%s\n' "$CONTAINERD_KUBELET_DIR/pods/$1/volumes/$2/$3"; }
 
 SPECS=(basic fsgroup netbind localhost-seccomp volumes emptydir-tmp emptydir-var init-sidecar
-	hostport sysctls tty env500-bigcmd numeric-user shareprocess openshift-uid readonly-root)
+	hostport sysctls tty env500-bigcmd numeric-user shareprocess openshift-uid readonly-root
+	io-uring-exempt)
 
 # spec NAME UID: sets POD_EXPR, CTR_EXPR, IMAGE, EXTRA, INIT (init container: 1)
 spec() {
@@ -247,6 +254,8 @@ spec() {
 			| .linux.security_context.supplemental_groups = [0, 1000680000]' ;;
 	readonly-root)
 		CTR_EXPR='.linux.security_context.readonly_rootfs = true' ;;
+	io-uring-exempt)
+		POD_EXPR='.metadata.namespace = "db" | .labels["io.kubernetes.pod.namespace"] = "db"' ;;
 	*) e2e_die "unknown spec $1" ;;
 	esac
 }
@@ -334,6 +343,9 @@ grep -q '^OK write-usr' "$W/out-basic-.txt" && grep -q '^OK run-pid' "$W/out-bas
 grep -q '^FAIL io-uring' "$W/out-basic-ocigate.txt" &&
 	ok "io_uring blocked through ocigate (intended: seccomp.allow gives it back)" ||
 	not_ok "io_uring blocked through ocigate" "$(cat "$W/out-basic-ocigate.txt")"
+grep -q '^OK io-uring' "$W/out-io-uring-exempt-ocigate.txt" &&
+	ok "io_uring works through ocigate in namespace db (exemption with seccomp.allow)" ||
+	not_ok "io_uring works through ocigate in namespace db" "$(cat "$W/out-io-uring-exempt-ocigate.txt")"
 
 # ---- captures -------------------------------------------------------------------
 n=0
