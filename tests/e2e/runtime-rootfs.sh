@@ -16,6 +16,8 @@
 #    actions; the audit record names the tmpfs added;
 #  - a bundle that already mounts a tmpfs at /tmp keeps its own (no second
 #    one) and still gets /var/tmp and /run.
+# shellcheck disable=SC2016 # $(...) and $$ are for the container's shell
+# shellcheck disable=SC2015 # fail ends the test
 . "$(dirname "$0")/lib/runc.sh"
 rt_setup
 command -v cc >/dev/null || fail "no C compiler for the workload probe"

@@ -97,6 +97,7 @@ for t in workload workload-user pause; do containerd_import "$W/$t.tar" k8s.io; 
 
 # ---- the workload -------------------------------------------------------------
 # One line per action: "OK name" or "FAIL name: first line of the error".
+# shellcheck disable=SC2016 # expanded in the container
 ACTIONS='
 t() { n=$1; shift; if o=$("$@" 2>&1); then echo "OK $n"; else echo "FAIL $n: $(echo "$o" | head -n1)"; fi; }
 t tmp-file mktemp /tmp/app.XXXXXX
@@ -191,7 +192,7 @@ SPECS=(basic fsgroup netbind localhost-seccomp volumes emptydir-tmp emptydir-var
 # spec NAME UID: sets POD_EXPR, CTR_EXPR, IMAGE, EXTRA, INIT (init container: 1)
 spec() {
 	local uid=$2 v
-	POD_EXPR=. CTR_EXPR=. IMAGE=localhost/workload:test EXTRA= INIT=0
+	POD_EXPR=. CTR_EXPR=. IMAGE=localhost/workload:test EXTRA='' INIT=0
 	case $1 in
 	basic) ;;
 	fsgroup)
@@ -234,20 +235,20 @@ spec() {
 		EXTRA=sysctl ;;
 	tty)
 		CTR_EXPR='.tty = true | .stdin = true'
-		EXTRA=tty ;;
+		EXTRA='tty' ;;
 	env500-bigcmd)
 		# 500 variables; 190 KiB of command line in two arguments (one
 		# argument may not exceed 128 KiB).
 		CTR_EXPR='.envs += [range(500) | {key: "APP_VAR_\(.)", value: "value-\(.)"}]
 			| .command = ["sh", "-c", "sleep 600", "sh", ("a" * 97280), ("b" * 97280)]'
-		EXTRA=env ;;
+		EXTRA='env' ;;
 	numeric-user)
 		IMAGE=localhost/workload-user:test
 		CTR_EXPR='del(.linux.security_context.run_as_user) | del(.linux.security_context.run_as_group)' ;;
 	shareprocess)
 		POD_EXPR='.linux.security_context.namespace_options.pid = "POD"'
 		CTR_EXPR='.linux.security_context.namespace_options.pid = "POD"'
-		EXTRA=ps ;;
+		EXTRA='ps' ;;
 	openshift-uid)
 		POD_EXPR='.linux.security_context.run_as_user.value = 1000680000 | .linux.security_context.supplemental_groups = [0, 1000680000]'
 		CTR_EXPR='.linux.security_context.run_as_user.value = 1000680000 | .linux.security_context.run_as_group.value = 0
@@ -351,7 +352,7 @@ grep -q '^OK io-uring' "$W/out-io-uring-exempt-ocigate.txt" &&
 n=0
 for s in "${SPECS[@]}"; do
 	[ -f "$W/cid-$s" ] || continue
-	f=$(ls "$W/captures/"*"-create-$(cat "$W/cid-$s").json" 2>/dev/null | head -n1) || true
+	f=$(find "$W/captures" -name "*-create-$(cat "$W/cid-$s").json" | head -n1) || true
 	[ -n "$f" ] || continue
 	n=$((n + 1))
 	if [ -n "${WORKLOAD_CAPTURE_DIR:-}" ]; then
