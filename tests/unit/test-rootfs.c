@@ -530,6 +530,25 @@ START_TEST (test_seccomp_allow)
       ocigate_result_free (&res);
       ocigate_doc_free (d);
     }
+  /* Named at the top and in the exemption: one allow rule, each name once. */
+  ocigate_policy_t *both
+      = tu_policy ("{\"seccomp\":{\"allow\":[\"userfaultfd\",\"io_uring_enter\"]},\"exemptions\":["
+                   "{\"namespaces\":[\"db\"],\"seccomp\":{\"allow\":[\"io_uring_enter\"]}}]}");
+  ocigate_doc_t *db = tu_base ();
+  tu_del (db, "linux/seccomp");
+  tu_set (db, "annotations",
+          "{\"io.kubernetes.cri.container-type\":\"container\","
+          "\"io.kubernetes.cri.sandbox-namespace\":\"db\"}");
+  ocigate_result_t r2;
+  rewrite_twice (both, db, &lexical, &r2);
+  const ocigate_json_t *calls = oj_path (ocigate_doc_root (db), "linux/seccomp/syscalls");
+  cleanup_free char *last = tu_json (oj_at (calls, oj_len (calls) - 1));
+  ck_assert_str_eq (last, "{\"names\":[\"userfaultfd\",\"io_uring_enter\"],"
+                          "\"action\":\"SCMP_ACT_ALLOW\"}");
+  ocigate_result_free (&r2);
+  ocigate_doc_free (db);
+  ocigate_policy_free (both);
+
   /* The top-level key: every container. */
   ocigate_doc_t *d = tu_base ();
   tu_del (d, "linux/seccomp");
