@@ -506,11 +506,18 @@ START_TEST (test_seccomp_allow)
        * near miss, another namespace, does not. */
       ocigate_doc_t *d = tu_base ();
       tu_del (d, "linux/seccomp");
-      tu_set (d, "annotations",
-              k ? "{\"io.kubernetes.cri.container-type\":\"container\","
-                  "\"io.kubernetes.cri.sandbox-namespace\":\"db\"}"
-                : "{\"io.kubernetes.cri.container-type\":\"container\","
-                  "\"io.kubernetes.cri.sandbox-namespace\":\"web\"}");
+      tu_set (
+          d, "annotations",
+          k ? "{\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-"
+              "id\":\"s1\","
+              "\"io.kubernetes.cri.sandbox-name\":\"p\",\"io.kubernetes.cri.container-name\":\"c\","
+              "\"io.kubernetes.cri.image-name\":\"i\","
+              "\"io.kubernetes.cri.sandbox-namespace\":\"db\"}"
+            : "{\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-"
+              "id\":\"s1\","
+              "\"io.kubernetes.cri.sandbox-name\":\"p\",\"io.kubernetes.cri.container-name\":\"c\","
+              "\"io.kubernetes.cri.image-name\":\"i\","
+              "\"io.kubernetes.cri.sandbox-namespace\":\"web\"}");
       ocigate_result_t res;
       rewrite_twice (pol, d, &lexical, &res);
       for (size_t i = 0; i < ARRAY_SIZE (uring); i++)
@@ -536,9 +543,12 @@ START_TEST (test_seccomp_allow)
                    "{\"namespaces\":[\"db\"],\"seccomp\":{\"allow\":[\"io_uring_enter\"]}}]}");
   ocigate_doc_t *db = tu_base ();
   tu_del (db, "linux/seccomp");
-  tu_set (db, "annotations",
-          "{\"io.kubernetes.cri.container-type\":\"container\","
-          "\"io.kubernetes.cri.sandbox-namespace\":\"db\"}");
+  tu_set (
+      db, "annotations",
+      "{\"io.kubernetes.cri.container-type\":\"container\",\"io.kubernetes.cri.sandbox-id\":\"s1\","
+      "\"io.kubernetes.cri.sandbox-name\":\"p\",\"io.kubernetes.cri.container-name\":\"c\","
+      "\"io.kubernetes.cri.image-name\":\"i\","
+      "\"io.kubernetes.cri.sandbox-namespace\":\"db\"}");
   ocigate_result_t r2;
   rewrite_twice (both, db, &lexical, &r2);
   const ocigate_json_t *calls = oj_path (ocigate_doc_root (db), "linux/seccomp/syscalls");
