@@ -111,6 +111,11 @@ ocigate_policy_default (void)
   p->audit_syslog = true;
   p->max_config_bytes = 16 << 20;
   p->max_depth = 64;
+  static const char *const scratch[] = { "/tmp", "/var/tmp", "/run" };
+  p->readonly_tmpfs.v = xzalloc ((ARRAY_SIZE (scratch) + 1) * sizeof (char *));
+  for (size_t i = 0; i < ARRAY_SIZE (scratch); i++)
+    p->readonly_tmpfs.v[p->readonly_tmpfs.n++] = xstrdup (scratch[i]);
+  p->readonly_tmpfs_size = xstrdup ("64m");
   return p;
 }
 
@@ -130,6 +135,8 @@ ocigate_policy_free (ocigate_policy_t *p)
   strlist_free (&p->seccomp_dangerous);
   strlist_free (&p->images_allowed);
   strlist_free (&p->readonly_tmpfs);
+  free (p->readonly_tmpfs_size);
+  strlist_free (&p->seccomp_allow);
   strlist_free (&p->devices_allowed);
   free (p->seccomp_profile_path);
   ocigate_doc_free (p->seccomp_profile);
@@ -142,6 +149,7 @@ ocigate_policy_free (ocigate_policy_t *p)
       strlist_free (&p->exemptions[i].namespaces);
       strlist_free (&p->exemptions[i].images);
       strlist_free (&p->exemptions[i].container_types);
+      strlist_free (&p->exemptions[i].seccomp_allow);
     }
   free (p->exemptions);
   free (p->audit_path);
@@ -303,6 +311,77 @@ parse_rules (struct loader *L, const ocigate_json_t *obj, int8_t *actions, const
 
 #define KEY(k) (strcmp (key, k) == 0)
 
+/* Syscalls seccomp.allow can never give back: each opens a way out of the
+ * container or into host-wide kernel state (mounts and namespaces, the
+ * root, keyrings, BPF, kernel code, handles past the mount tree, host
+ * devices and power), whatever the workload. */
+static const char *const seccomp_core[] = {
+  "mount",
+  "umount",
+  "umount2",
+  "fsopen",
+  "fsconfig",
+  "fsmount",
+  "fspick",
+  "move_mount",
+  "open_tree",
+  "mount_setattr",
+  "unshare",
+  "setns",
+  "clone",
+  "clone3",
+  "pivot_root",
+  "chroot",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "bpf",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "name_to_handle_at",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "acct",
+  "quotactl",
+  "quotactl_fd",
+  "iopl",
+  "ioperm",
+};
+
+static int
+get_seccomp_allow (struct loader *L, const ocigate_json_t *v, const char *key,
+                   ocigate_strlist_t *dst, ocigate_error_t *err)
+{
+  if (get_list (L, v, key, dst, err) < 0)
+    return -1;
+  for (size_t i = 0; i < dst->n; i++)
+    {
+      const char *n = dst->v[i];
+      if (n[0] == '\0' || strspn (n, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen (n))
+        return at (L, v, key, err, "\"%s\" is not a syscall name", n);
+      for (size_t k = 0; k < ARRAY_SIZE (seccomp_core); k++)
+        if (strcmp (n, seccomp_core[k]) == 0)
+          return at (L, v, key, err, "\"%s\" can never be allowed: it reaches past the container",
+                     n);
+    }
+  return 0;
+}
+
+static int
+exemption_seccomp_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
+                       ocigate_error_t *err)
+{
+  ocigate_exemption_t *x = ctx;
+  if (strcmp (strrchr (key, '.') + 1, "allow") == 0)
+    return get_seccomp_allow (L, v, key, &x->seccomp_allow, err);
+  return 1;
+}
+
 static int
 exemption_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
                ocigate_error_t *err)
@@ -326,6 +405,9 @@ exemption_key (struct loader *L, const char *key, const ocigate_json_t *v, void 
     }
   if (strcmp (k, "rules") == 0)
     return parse_rules (L, v, x->actions, key, err);
+  /* "seccomp": { "allow": [...] }, as at the top */
+  if (strcmp (k, "seccomp") == 0)
+    return walk (L, v, key, exemption_seccomp_key, x, err);
   return 1;
 }
 
@@ -428,6 +510,8 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     return get_string (L, v, key, &p->seccomp_profile_path, err);
   if (KEY ("seccomp.dangerous"))
     return get_list (L, v, key, &p->seccomp_dangerous, err);
+  if (KEY ("seccomp.allow"))
+    return get_seccomp_allow (L, v, key, &p->seccomp_allow, err);
   if (KEY ("apparmor.profile"))
     return get_string (L, v, key, &p->apparmor_profile, err);
   if (KEY ("apparmor.require"))
@@ -445,10 +529,32 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
       if (get_list (L, v, key, &p->readonly_tmpfs, err) < 0)
         return -1;
       for (size_t i = 0; i < p->readonly_tmpfs.n; i++)
-        if (p->readonly_tmpfs.v[i][0] != '/')
-          return at (L, v, key, err, "\"%s\" is not an absolute path", p->readonly_tmpfs.v[i]);
+        {
+          const char *t = p->readonly_tmpfs.v[i];
+          cleanup_free char *norm = ocigate_path_normalize (t);
+          if (t[0] != '/')
+            return at (L, v, key, err, "\"%s\" is not an absolute path", t);
+          /* A tmpfs over the root or a kernel filesystem is not scratch
+           * space: it hides the image or kernel state. */
+          if (strcmp (norm, "/") == 0 || ocigate_path_has_prefix (norm, "/proc")
+              || ocigate_path_has_prefix (norm, "/sys") || ocigate_path_has_prefix (norm, "/dev"))
+            return at (L, v, key, err, "\"%s\" is not scratch space", t);
+        }
       return 0;
     }
+  if (KEY ("readonly_rootfs.tmpfs_size"))
+    {
+      if (get_string (L, v, key, &p->readonly_tmpfs_size, err) < 0)
+        return -1;
+      /* tmpfs's own syntax: a number with an optional k, m, g or % */
+      const char *s = p->readonly_tmpfs_size;
+      size_t d = strspn (s, "0123456789");
+      if (d == 0 || d > 12 || (s[d] && (strchr ("kKmMgG%", s[d]) == NULL || s[d + 1])))
+        return at (L, v, key, err, "\"%s\" is not a tmpfs size (e.g. \"64m\", \"10%%\", \"0\")", s);
+      return 0;
+    }
+  if (KEY ("readonly_rootfs.home"))
+    return get_bool (L, v, key, &p->readonly_home, err);
   if (KEY ("audit.path"))
     return get_string (L, v, key, &p->audit_path, err);
   if (KEY ("audit.syslog"))
@@ -685,6 +791,7 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   else
     yajl_gen_null (g); /* embedded */
   gen_list (g, "dangerous", &p->seccomp_dangerous);
+  gen_list (g, "allow", &p->seccomp_allow);
   yajl_gen_map_close (g);
   G_STR (g, "apparmor");
   yajl_gen_map_open (g);
@@ -710,6 +817,10 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   G_STR (g, "readonly_rootfs");
   yajl_gen_map_open (g);
   gen_list (g, "tmpfs", &p->readonly_tmpfs);
+  G_STR (g, "tmpfs_size");
+  G_STR (g, p->readonly_tmpfs_size);
+  G_STR (g, "home");
+  yajl_gen_bool (g, p->readonly_home);
   yajl_gen_map_close (g);
   G_STR (g, "exemptions");
   yajl_gen_array_open (g);
@@ -720,6 +831,13 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
       gen_list (g, "namespaces", &x->namespaces);
       gen_list (g, "images", &x->images);
       gen_list (g, "container_types", &x->container_types);
+      if (x->seccomp_allow.n)
+        {
+          G_STR (g, "seccomp");
+          yajl_gen_map_open (g);
+          gen_list (g, "allow", &x->seccomp_allow);
+          yajl_gen_map_close (g);
+        }
       if (x->preset >= 0)
         {
           G_STR (g, "preset");

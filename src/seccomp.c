@@ -203,8 +203,20 @@ struct entry
   const char *action;
   const ocigate_json_t *args;
   int64_t flags_index;
-  int clone_ok; /* -1: not judged yet */
+  int clone_ok;         /* -1: not judged yet */
+  const struct eval *e; /* whose seccomp.allow applies */
 };
+
+/* seccomp.allow: names the policy, or the exemption that matched, gives
+ * back (never the dangerous list's core: the policy loader refuses it). */
+static bool
+allowed_back (const struct eval *e, const char *name)
+{
+  const ocigate_policy_t *pol = e->pol;
+  return ocigate_strlist_contains (&pol->seccomp_allow, name)
+         || (e->res->exemption >= 0
+             && ocigate_strlist_contains (&pol->exemptions[e->res->exemption].seccomp_allow, name));
+}
 
 static const char *
 action_word (const char *action)
@@ -241,7 +253,7 @@ weak_name (const ocigate_policy_t *pol, struct entry *en, const char *name, char
       return buf;
     }
   const char *of;
-  if (!dangerous_name (pol, name, &of))
+  if (!dangerous_name (pol, name, &of) || allowed_back (en->e, name))
     return NULL;
   char abuf[96] = "";
   if (of)
@@ -393,7 +405,7 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       const ocigate_json_t *c = oj_at (calls, i);
-      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1 };
+      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1, e };
       if (!letting_through (en.action))
         continue;
       const ocigate_json_t *names = oj_get (c, "names");
@@ -470,7 +482,25 @@ fix_seccomp (struct eval *e, ocigate_error_t *err)
   if (sc == NULL || sc->type != OJ_OBJECT
       || letting_through (oj_str (oj_get (sc, "defaultAction"))))
     {
-      oj_set (e->doc, linux_, "seccomp", oj_copy (e->doc, def));
+      sc = oj_copy (e->doc, def);
+      oj_set (e->doc, linux_, "seccomp", sc);
+      /* seccomp.allow: one allow rule for the names given back. */
+      ocigate_json_t *names = oj_new (e->doc, OJ_ARRAY);
+      const ocigate_strlist_t *lists[2]
+          = { &e->pol->seccomp_allow, e->res->exemption >= 0
+                                          ? &e->pol->exemptions[e->res->exemption].seccomp_allow
+                                          : NULL };
+      for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; lists[i] && j < lists[i]->n; j++)
+          if (i == 0 || !ocigate_strlist_contains (lists[0], lists[i]->v[j]))
+            oj_append (e->doc, names, oj_new_string (e->doc, lists[i]->v[j]));
+      if (oj_len (names))
+        {
+          ocigate_json_t *rule = oj_new (e->doc, OJ_OBJECT);
+          oj_set (e->doc, rule, "names", names);
+          oj_set (e->doc, rule, "action", oj_new_string (e->doc, "SCMP_ACT_ALLOW"));
+          oj_append (e->doc, oj_ensure_array (e->doc, sc, "syscalls"), rule);
+        }
       return 0;
     }
   /* Drop the weak names from every letting-through entry, and an entry
@@ -482,7 +512,7 @@ fix_seccomp (struct eval *e, ocigate_error_t *err)
   for (size_t i = 0; i < oj_len (calls); i++)
     {
       ocigate_json_t *c = calls->u.arr.v[i];
-      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1 };
+      struct entry en = { oj_str (oj_get (c, "action")), oj_get (c, "args"), flags_index, -1, e };
       ocigate_json_t *names = oj_get (c, "names");
       if (letting_through (en.action) && oj_is (names, OJ_ARRAY))
         {

@@ -73,7 +73,8 @@ bool ocigate_strlist_has_prefix_of (const ocigate_strlist_t *l, const char *s);
 typedef struct
 {
   ocigate_strlist_t namespaces, images, container_types;
-  int preset; /* -1: keep the policy's */
+  ocigate_strlist_t seccomp_allow; /* added to the policy's seccomp.allow */
+  int preset;                      /* -1: keep the policy's */
   int8_t actions[OCIGATE_RULE_COUNT];
 } ocigate_exemption_t;
 
@@ -94,6 +95,7 @@ typedef struct ocigate_policy_s
   char *seccomp_profile_path;          /* NULL: embedded */
   ocigate_doc_t *seccomp_profile;      /* owned, parsed profile */
   ocigate_strlist_t seccomp_dangerous; /* added to the built-in list */
+  ocigate_strlist_t seccomp_allow;     /* taken off it (never its core) */
   char *apparmor_profile;
   bool apparmor_require;
   ocigate_strlist_t apparmor_allowed; /* profiles a config may name besides apparmor_profile;
@@ -102,6 +104,8 @@ typedef struct ocigate_policy_s
   ocigate_strlist_t selinux_allowed;  /* process types allowed besides the host's container types */
   ocigate_strlist_t images_allowed;
   ocigate_strlist_t readonly_tmpfs;
+  char *readonly_tmpfs_size; /* tmpfs size= of those, "0": no cap */
+  bool readonly_home;        /* a tmpfs at the process's HOME too */
   ocigate_exemption_t *exemptions;
   size_t n_exemptions;
   char *audit_path;

@@ -1090,7 +1090,8 @@ START_TEST (test_readonly_rootfs)
   ck_assert_finding (&res, "readonly-rootfs", RW, "/root/readonly");
   ck_assert_findings (&res, 1);
   ck_assert_json (d, "root", "{\"path\":\"rootfs\",\"readonly\":true}");
-  ck_assert_uint_eq (oj_len (oj_get (ocigate_doc_root (d), "mounts")), 7);
+  /* The default scratch tmpfs: /tmp, /var/tmp, /run (test-rootfs.c). */
+  ck_assert_uint_eq (oj_len (oj_get (ocigate_doc_root (d), "mounts")), 10);
   ocigate_result_free (&res);
   ocigate_doc_free (d);
 
@@ -1106,7 +1107,8 @@ START_TEST (test_readonly_rootfs)
   ck_assert_uint_eq (oj_len (mounts), 9);
   char *m = tu_json (oj_at (mounts, 8));
   ck_assert_str_eq (m, "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
-                       "\"options\":[\"nosuid\",\"nodev\",\"noexec\",\"mode=1777\"]}");
+                       "\"options\":[\"nosuid\",\"nodev\",\"mode=1777\",\"size=64m\","
+                       "\"tmpcopyup\"]}");
   free (m);
   ocigate_result_free (&res);
   tu_eval (pol, d, &lexical, &res);

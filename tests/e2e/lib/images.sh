@@ -59,7 +59,11 @@ image_build_rootfs() {
 	tag=${name##*/}
 	case "$tag" in *:*) tag=${tag#*:} ;; *) tag=latest ;; esac
 
-	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+	# IMAGE_KEEP_OWNERS=1: the layer keeps the rootfs's file owners.
+	local owners="--owner=0 --group=0"
+	[ -z "${IMAGE_KEEP_OWNERS:-}" ] || owners=
+	# shellcheck disable=SC2086
+	tar --sort=name $owners --numeric-owner --mtime=@0 \
 		--format=gnu -C "$rootfs" -cf "$work/layer.tar" . || { rm -rf "$work"; return 1; }
 	read -r ldig lsize < <(_image_blob "$layout" "$work/layer.tar")
 
