@@ -31,7 +31,9 @@
 #  - a pod runs through ocigate: with runtime_handler "ocigate" (handler)
 #    or with none (default); its container (uid 1000) is hardened (ExecSync
 #    of /proc/self/status) and the audit log records sandbox and container;
-#    in handler cases a pod without a handler is not seen by ocigate.
+#    in handler cases a pod without a handler is not seen by ocigate;
+#  - `install.sh in-use` (what uninstall checks before removing the binary)
+#    names the running pod's sandbox and container.
 # Only what makes the base fit this machine is changed in it, before the
 # snippets: the gRPC address, CNI directories and sandbox_image (as a node's
 # own settings would be; restrict_oom_score_adj as under lib/containerd.sh,
@@ -86,7 +88,7 @@ awk -v dir="$W/snip" '
 	END { if (bad) exit 1 }' "$DOC" || e2e_die "docs/operators.md: malformed or unmarked snippets (above)"
 [ -s "$W/snip/index" ] || e2e_die "docs/operators.md marks no containerd snippet"
 CASES=$(awk '{ n = split($2, c, ","); for (i = 1; i <= n; i++) print c[i] }' "$W/snip/index" | sort -u)
-e2e_log "snippets: $(wc -l <"$W/snip/index"), cases: $(echo $CASES)"
+e2e_log "snippets: $(wc -l <"$W/snip/index"), cases: $(tr "\n" " " <<<"$CASES")"
 for c in debian-handler debian-default generated-handler generated-default; do
 	grep -qx "$c" <<<"$CASES" && ok "the guide has snippets for $c" || not_ok "the guide has snippets for $c"
 done
@@ -244,6 +246,12 @@ for case in $CASES; do
 		else
 			not_ok "$case: a container (uid 1000) starts" "$(cat "$w/start" 2>/dev/null)"
 		fi
+		# What uninstall looks at: the shims that still run the binary.
+		users=$(BINARY=$OCIGATE HOST='' HOST_VIEW='' HOST_EXEC="nsenter -t $CONTAINERD_PID -m --" \
+			sh "$TOP/packaging/kubernetes/install.sh" in-use 2>&1) || true
+		grep -qx "$pid" <<<"$users" && grep -qx "${cid:-none}" <<<"$users" &&
+			ok "$case: install.sh in-use names the pod's sandbox and container" ||
+			not_ok "$case: install.sh in-use names the pod's sandbox and container" "$users"
 		[ "$(audited default "$pod" sandbox)" -ge 1 ] && [ "$(audited default "$pod" container)" -ge 1 ] &&
 			ok "$case: ocigate audited the pod's sandbox and container" ||
 			not_ok "$case: ocigate audited the pod's sandbox and container" "$(tail -n 3 "$AUDIT" 2>/dev/null)"
