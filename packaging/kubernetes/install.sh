@@ -52,7 +52,8 @@
 #   SRC         the image's files: bin/ocigate, share/...      (/ocigate)
 #   POLICY      the policy to install (ConfigMap)              (/config/policy.json)
 #   RESTART     restart containerd when its config changed     (yes)
-#   APPARMOR    load the AppArmor profile when AppArmor is on  (yes)
+#   APPARMOR    load (uninstall: unload) the AppArmor profile
+#               when AppArmor is on                            (yes)
 #   CONTAINERD_MAJOR  skip version detection (1 or 2)
 #   DEFAULT_RUNTIME   make ocigate the default handler         (no)
 #   POD_NAMESPACE     the installer's namespace                (ocigate-system)
@@ -442,9 +443,9 @@ uninstall_files() {
 		"$HOST$PREFIX/bin" "$HOST$PREFIX" 2>/dev/null || true
 	# shellcheck disable=SC2016 # expanded on the node
 	if on_host test -f "$(hv /etc/apparmor.d/ocigate-default)"; then
-		on_host sh -c 'command -v apparmor_parser >/dev/null &&
+		on_host sh -c '[ "$2" = yes ] && command -v apparmor_parser >/dev/null &&
 			[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
-			apparmor_parser -R "$1" >/dev/null 2>&1; rm -f "$1"' sh "$(hv /etc/apparmor.d/ocigate-default)"
+			apparmor_parser -R "$1" >/dev/null 2>&1; rm -f "$1"' sh "$(hv /etc/apparmor.d/ocigate-default)" "$APPARMOR"
 		log "AppArmor profile ocigate-default removed"
 	fi
 	[ -z "$users" ] || return 3

@@ -386,8 +386,11 @@ HOST=$node HOST_EXEC='' HOST_VIEW=$node SRC=$img POLICY=$policy RESTART=no APPAR
 grep -q 'c0ffee' "$W/installer.log" || fail "uninstall does not name the container that keeps the binary"
 cmp -s "$node/etc/containerd/config.toml" "$ctr/generated.toml" || fail "uninstall with a running container kept the handler"
 rm -r "$task"
+mkdir -p "$node/etc/apparmor.d"
+cp "$img/share/apparmor/ocigate-default" "$node/etc/apparmor.d/"
 installer uninstall
 [ ! -e "$node/opt/ocigate/bin/ocigate" ] || fail "a second uninstall, once drained, kept the binary"
+[ ! -e "$node/etc/apparmor.d/ocigate-default" ] || fail "uninstall left the AppArmor profile"
 
 # The package's helper: the same script, for the node itself.
 helper=$root/usr/sbin/ocigate-containerd
