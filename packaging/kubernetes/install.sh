@@ -11,7 +11,27 @@
 #   install.sh install     copy binary, profiles and policy; register the
 #                          handler; restart containerd if its config changed
 #   install.sh uninstall   unregister the handler, restart containerd, remove
-#                          the files (the policy and the audit log stay)
+#                          the binary (kept while running containers' shims
+#                          still call it: run again once they are gone), the
+#                          profiles, the AppArmor profile and the config
+#                          backup (the policy and the audit log stay)
+#   install.sh in-use      list the containers whose shim runs the binary
+#
+# The Debian package installs this script as ocigate-containerd, a helper
+# for the node itself (no HOST, no nsenter, PREFIX /usr):
+#   ocigate-containerd configure [--default]   register the handler (and
+#                                              make it the default)
+#   ocigate-containerd unconfigure             remove it again
+#   ocigate-containerd in-use                  as above
+#
+# Default handler (DEFAULT_RUNTIME=yes, or configure --default): every pod
+# without a runtimeClassName goes through ocigate.  containerd 1.x: the
+# CRI plugin's default_runtime_name becomes "ocigate" (in the marker block,
+# or edited in place, with the old value kept in a comment, where the file
+# has its own [...cri".containerd] table); runc stays defined.  Refused
+# unless the policy exempts kube-system and the installer's namespace
+# (POD_NAMESPACE): the node's system pods and this installer would
+# otherwise run under it.
 #
 # containerd 1.6/1.7 (config version 2): the handler is appended to
 # config.toml between marker lines.  It is not written as an `imports`
@@ -32,9 +52,19 @@
 #   SRC         the image's files: bin/ocigate, share/...      (/ocigate)
 #   POLICY      the policy to install (ConfigMap)              (/config/policy.json)
 #   RESTART     restart containerd when its config changed     (yes)
-#   APPARMOR    load the AppArmor profile when AppArmor is on  (yes)
+#   APPARMOR    load (uninstall: unload) the AppArmor profile
+#               when AppArmor is on                            (yes)
 #   CONTAINERD_MAJOR  skip version detection (1 or 2)
+#   DEFAULT_RUNTIME   make ocigate the default handler         (no)
+#   POD_NAMESPACE     the installer's namespace                (ocigate-system)
+#   BINARY            the handler's BinaryName        ($PREFIX/bin/ocigate)
 set -eu
+
+if [ "$(basename "$0")" = ocigate-containerd ]; then
+	: "${HOST=}" "${HOST_EXEC=}" "${PREFIX:=/usr}" "${POLICY:=/etc/ocigate/policy.json}"
+	: "${POD_NAMESPACE=}"
+	HELPER=yes
+fi
 
 : "${HOST=/host}"
 : "${HOST_EXEC=nsenter --target 1 --mount --uts --ipc --net --pid --}"
@@ -45,9 +75,14 @@ set -eu
 : "${RESTART:=yes}"
 : "${APPARMOR:=yes}"
 : "${CONTAINERD_MAJOR:=}"
+: "${DEFAULT_RUNTIME:=no}"
+: "${POD_NAMESPACE=ocigate-system}"
+: "${HELPER:=no}"
 
 HANDLER=ocigate
-BIN="$PREFIX/bin/ocigate"
+BIN=${BINARY:-$PREFIX/bin/ocigate}
+TASKS=/run/containerd/io.containerd.runtime.v2.task
+DEFAULT_MARK="# ocigate installer, was"
 CONFIG=/etc/containerd/config.toml
 DROPIN=/etc/containerd/conf.d/ocigate.toml
 BACKUP=$CONFIG.ocigate-backup
@@ -95,8 +130,12 @@ strip_handler() {
 		/^[[:space:]]*\[/ { skip = index($0, h "]") || index($0, h ".") }
 		/^[[:space:]]*imports[[:space:]]*=/ { next }
 		/^[[:space:]]*$/ { next }
-		!skip'
+		d && /^[[:space:]]*default_runtime_name[[:space:]]*=/ { next }
+		!skip' d="${STRIP_DEFAULT:-}"
 }
+
+# default_runtime_name in a dump.
+default_name() { sed -n 's/^[[:space:]]*default_runtime_name = "\(.*\)"$/\1/p' | head -n 1; }
 
 # The handler's tables in a dump.
 handler_tables() { tables_of "$HANDLER"; }
@@ -131,7 +170,26 @@ EOF
 }
 
 remove_block() { # FILE
-	sed "/^$BEGIN_MARK\$/,/^$END_MARK\$/d" "$1"
+	sed -e "/^$BEGIN_MARK\$/,/^$END_MARK\$/d" \
+		-e "/^[[:space:]]*default_runtime_name = \"$HANDLER\" $DEFAULT_MARK unset\$/d" \
+		-e "s/^\([[:space:]]*default_runtime_name = \)\"$HANDLER\" $DEFAULT_MARK \(\".*\"\)\$/\1\2/" "$1"
+}
+
+# The header line of the CRI plugin's [.containerd] table in FILE, if any.
+CRI_CTR_TABLE='^[[:space:]]*\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\][[:space:]]*$'
+
+# Make the handler the default in FILE's own [...cri".containerd] table:
+# the old value stays in a comment, for remove_block.
+edit_default() { # FILE
+	awk -v h="$HANDLER" -v m="$DEFAULT_MARK" -v re="$CRI_CTR_TABLE" '
+		function put_unset() { print "  default_runtime_name = \"" h "\" " m " unset"; done = 1 }
+		/^[[:space:]]*\[/ { if (in_t && !done) put_unset(); in_t = ($0 ~ re) }
+		in_t && !done && /^[[:space:]]*default_runtime_name[[:space:]]*=/ {
+			v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]*(#.*)?$/, "", v)
+			ind = $0; sub(/[^[:space:]].*$/, "", ind)
+			print ind "default_runtime_name = \"" h "\" " m " " v; done = 1; next }
+		{ print }
+		END { if (in_t && !done) put_unset() }' "$1"
 }
 
 # Write the node's containerd configuration for major version $1 ("" to
@@ -155,9 +213,18 @@ write_config() {
 			rm -f "$new"
 			die "$CONFIG already defines a runtime handler '$HANDLER'; remove it first"
 		fi
+		own_table=
+		if [ "$DEFAULT_RUNTIME" = yes ] && grep -q "$CRI_CTR_TABLE" "$new"; then
+			own_table=yes
+			edit_default "$new" >"$new.2" && mv -f "$new.2" "$new"
+		fi
 		[ -s "$new" ] && [ -n "$(tail -c 1 "$new")" ] && echo >>"$new"
 		{
 			echo "$BEGIN_MARK"
+			if [ "$DEFAULT_RUNTIME" = yes ] && [ -z "$own_table" ]; then
+				echo '[plugins."io.containerd.grpc.v1.cri".containerd]'
+				echo "  default_runtime_name = \"$HANDLER\""
+			fi
 			handler_toml io.containerd.grpc.v1.cri "$cgroup"
 			[ -z "$extra" ] || printf '%s\n' "$extra"
 			echo "$END_MARK"
@@ -168,6 +235,10 @@ write_config() {
 		{
 			echo "# Written by the ocigate installer."
 			echo "version = 3"
+			if [ "$DEFAULT_RUNTIME" = yes ]; then
+				echo '[plugins."io.containerd.cri.v1.runtime".containerd]'
+				echo "  default_runtime_name = \"$HANDLER\""
+			fi
 			handler_toml io.containerd.cri.v1.runtime "$cgroup"
 			[ -z "$extra" ] || printf '%s\n' "$extra"
 		} >"$HOST$DROPIN"
@@ -227,6 +298,11 @@ reconfigure() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	dump >"$tmp/full" || die "containerd cannot load $CONFIG as it is"
+	was_default=$(default_name <"$tmp/full")
+	STRIP_DEFAULT=
+	if [ "$DEFAULT_RUNTIME" = yes ] || [ -z "$major" ] || [ "$was_default" = "$HANDLER" ]; then
+		STRIP_DEFAULT=1
+	fi
 	strip_handler <"$tmp/full" >"$tmp/dump"
 	cgroup=$(systemd_cgroup <"$tmp/full")
 	[ -n "$cgroup" ] || cgroup=false
@@ -261,8 +337,22 @@ reconfigure() {
 	if [ -n "$major" ]; then
 		printf '%s\n' "$after" | handler_tables | grep -q "BinaryName = \"$BIN\"" ||
 			rollback "the handler is missing from the loaded configuration"
+		printf '%s\n' "$after" | runtime_names | grep -qx runc ||
+			rollback "the runc handler is missing from the loaded configuration"
+		if [ "$DEFAULT_RUNTIME" = yes ]; then
+			[ "$(printf '%s\n' "$after" | default_name)" = "$HANDLER" ] ||
+				rollback "default_runtime_name is not \"$HANDLER\" in the loaded configuration"
+		elif [ -z "$STRIP_DEFAULT" ]; then
+			[ "$(printf '%s\n' "$after" | default_name)" = "$was_default" ] ||
+				rollback "the change would alter default_runtime_name"
+		else
+			[ "$(printf '%s\n' "$after" | default_name)" != "$HANDLER" ] ||
+				rollback "default_runtime_name is still \"$HANDLER\" outside the installer's lines"
+		fi
 	elif printf '%s\n' "$after" | handler_tables | grep -q .; then
 		rollback "the handler is still defined outside the installer's lines"
+	elif [ "$(printf '%s\n' "$after" | default_name)" = "$HANDLER" ]; then
+		rollback "default_runtime_name is still \"$HANDLER\" outside the installer's lines"
 	fi
 
 	if [ "$(config_state)" = "$state" ]; then
@@ -281,9 +371,42 @@ reconfigure() {
 	fi
 }
 
+# The containers whose runc v2 shim runs the binary: the shim keeps its
+# options (BinaryName) in options.json beside each task's bundle, and calls
+# the binary for every later kill, delete and state.
+in_use() {
+	# shellcheck disable=SC2016 # expanded on the node
+	on_host sh -c 'for f in "$1"/*/*/options.json; do
+			[ -f "$f" ] || continue
+			grep -q "\"binary_name\":\"$2\"" "$f" && basename "$(dirname "$f")"
+		done; exit 0' sh "$(hv "$TASKS")" "$BIN"
+}
+
+# In default mode the node's system pods and this installer run under the
+# policy: it must exempt them.
+check_exemptions() { # POLICY-FILE
+	[ "$DEFAULT_RUNTIME" = yes ] || return 0
+	if [ -f "$1" ]; then
+		shown=$("$OCIGATE_CMD" policy show --policy "$1") || die "cannot read the policy $1"
+	else
+		shown=$("$OCIGATE_CMD" policy show) || die "cannot run $OCIGATE_CMD"
+	fi
+	exempt=$(printf '%s\n' "$shown" | awk '
+		/^    "exemptions": \[/ { ex = 1; next }
+		ex && /^    \]/ { ex = 0 }
+		ex && /"namespaces": \[/ { ns = 1; next }
+		ns && /\]/ { ns = 0 }
+		ns { gsub(/[",[:space:]]/, ""); print }')
+	for ns in kube-system $POD_NAMESPACE; do
+		printf '%s\n' "$exempt" | grep -qx "$ns" ||
+			die "as the default handler ocigate would judge namespace $ns, which the policy does not exempt; add { \"namespaces\": [\"$ns\"], \"preset\": \"privileged\" } to its exemptions (docs/operators.md, section 5)"
+	done
+}
+
 install_files() {
 	"$SRC/bin/ocigate" policy check "$POLICY" >/dev/null ||
 		die "the policy from the ConfigMap is invalid (see above); nothing installed"
+	OCIGATE_CMD=$SRC/bin/ocigate check_exemptions "$POLICY"
 	runtime=$("$SRC/bin/ocigate" policy show --policy "$POLICY" |
 		sed -n 's/^    "runtime": "\(.*\)",$/\1/p')
 	on_host test -x "$(hv "$runtime")" ||
@@ -307,20 +430,57 @@ install_files() {
 	fi
 }
 
+uninstall_files() {
+	users=$(in_use)
+	if [ -n "$users" ]; then
+		log "kept $BIN: the shims of these running containers still call it (drain the node, then run uninstall again): $(printf "%s\n" "$users" | tr "\n" " ")"
+	else
+		rm -f "$HOST$BIN"
+	fi
+	rm -f "$HOST$PREFIX/share/seccomp/default.json" "$HOST$PREFIX/share/apparmor/ocigate-default" \
+		"$HOST$BACKUP"
+	rmdir "$HOST$PREFIX/share/seccomp" "$HOST$PREFIX/share/apparmor" "$HOST$PREFIX/share" \
+		"$HOST$PREFIX/bin" "$HOST$PREFIX" 2>/dev/null || true
+	# shellcheck disable=SC2016 # expanded on the node
+	if on_host test -f "$(hv /etc/apparmor.d/ocigate-default)"; then
+		on_host sh -c '[ "$2" = yes ] && command -v apparmor_parser >/dev/null &&
+			[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
+			apparmor_parser -R "$1" >/dev/null 2>&1; rm -f "$1"' sh "$(hv /etc/apparmor.d/ocigate-default)" "$APPARMOR"
+		log "AppArmor profile ocigate-default removed"
+	fi
+	[ -z "$users" ] || return 3
+}
+
 case "${1:-}" in
 install)
+	[ "$HELPER" = no ] || die "ocigate-containerd: use configure, unconfigure or in-use"
 	install_files
 	reconfigure "$(containerd_major)"
 	log "done on node ${NODE_NAME:-$(hostname)}"
 	;;
 uninstall)
+	[ "$HELPER" = no ] || die "ocigate-containerd: use configure, unconfigure or in-use"
 	reconfigure ""
-	rm -f "$HOST$BIN" "$HOST$PREFIX/share/seccomp/default.json" \
-		"$HOST$PREFIX/share/apparmor/ocigate-default"
+	rc=0
+	uninstall_files || rc=$?
 	log "removed; /etc/ocigate/policy.json and /var/log/ocigate are kept"
+	exit "$rc"
+	;;
+configure)
+	[ "${2:-}" != --default ] || DEFAULT_RUNTIME=yes
+	OCIGATE_CMD=$BIN check_exemptions "$HOST$POLICY"
+	reconfigure "$(containerd_major)"
+	;;
+unconfigure)
+	reconfigure ""
+	users=$(in_use)
+	[ -z "$users" ] || log "still running through $BIN (drain before removing it): $(printf "%s\n" "$users" | tr "\n" " ")"
+	;;
+in-use)
+	in_use
 	;;
 *)
-	echo "usage: $0 install|uninstall" >&2
+	echo "usage: $0 install|uninstall|in-use (ocigate-containerd: configure [--default]|unconfigure|in-use)" >&2
 	exit 2
 	;;
 esac

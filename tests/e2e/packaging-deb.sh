@@ -138,7 +138,31 @@ if ! grep -q 'aa-enabled' "$W/control/postinst" ||
 	! grep -q '/etc/apparmor.d/ocigate-default' "$W/control/postinst"; then
 	fail "postinst does not load the AppArmor profile when AppArmor is enabled"
 fi
-grep -q 'rm -rf /var/log/ocigate' "$W/control/postrm" || fail "postrm purge keeps /var/log/ocigate"
+if grep -q '/var/log/ocigate' "$W/control/postrm"; then
+	fail "postrm touches /var/log/ocigate: purge must keep the audit trail"
+fi
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/share/doc/ocigate/README.Debian | grep -q 'kept on purge' ||
+	fail "README.Debian does not say what purge does with the audit log"
+case ", $(field Recommends)," in
+*", logrotate"[\ ,]*) ;;
+*) fail "Recommends lacks logrotate (the package ships /etc/logrotate.d/ocigate): $(field Recommends)" ;;
+esac
+# A static binary carries its libraries' code: Built-Using names their
+# source packages at the versions built against, so that their security
+# updates lead to a rebuild.
+built_using=$(field Built-Using)
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/bin/ocigate >"$W/ocigate.bin"
+if readelf -d "$W/ocigate.bin" | grep -q '(NEEDED)'; then
+	say "note: the binary is linked dynamically; Built-Using: '$built_using'"
+else
+	for dev in libc6-dev libyajl-dev libcap-dev libseccomp-dev libapparmor-dev libselinux1-dev libpcre2-dev; do
+		want=$(dpkg-query -W -f='${source:Package} (= ${source:Version})' "$dev")
+		case ", $built_using," in
+		*", $want,"*) ;;
+		*) fail "Built-Using lacks $want ($dev's source): '$built_using'" ;;
+		esac
+	done
+fi
 
 # --- what it installs -----------------------------------------------------
 
@@ -285,7 +309,7 @@ printf '#!/bin/sh\nexit 0\n' >"$node/usr/sbin/runc"
 chmod +x "$node/usr/sbin/runc"
 cp "$ctr/node.toml" "$node/etc/containerd/config.toml"
 installer() {
-	HOST=$node HOST_EXEC='' HOST_VIEW=$node SRC=$img POLICY=$policy RESTART=no APPARMOR=no \
+	HOST=$node HOST_EXEC='' HOST_VIEW=$node SRC=$img POLICY=${policy:?} RESTART=no APPARMOR=no \
 		sh "$examples/kubernetes/install.sh" "$@" >"$W/installer.log" 2>&1 ||
 		{ cat "$W/installer.log" >&2; fail "install.sh $* failed"; }
 }
@@ -307,5 +331,84 @@ cmp -s "$node/etc/containerd/config.toml" "$ctr/installed.toml" || fail "a secon
 installer uninstall
 cmp -s "$node/etc/containerd/config.toml" "$ctr/node.toml" ||
 	fail "install.sh uninstall did not restore config.toml: $(diff "$ctr/node.toml" "$node/etc/containerd/config.toml")"
+
+[ ! -e "$node/etc/containerd/config.toml.ocigate-backup" ] || fail "install.sh uninstall left the config backup"
+
+# The default handler: on Debian's own config.toml (no [...cri".containerd]
+# table: the block carries default_runtime_name) and on `containerd config
+# default`'s (edited in place, the old value kept); runc stays; uninstall
+# restores the file byte for byte.  Refused while the policy does not
+# exempt kube-system and the installer's namespace.
+if HOST=$node HOST_EXEC='' HOST_VIEW=$node SRC=$img POLICY=$policy RESTART=no APPARMOR=no DEFAULT_RUNTIME=yes \
+	sh "$examples/kubernetes/install.sh" install >"$W/installer.log" 2>&1; then
+	fail "install.sh made ocigate the default handler under a policy that exempts nothing"
+fi
+grep -q 'does not exempt' "$W/installer.log" || fail "no reason for refusing the default handler: $(cat "$W/installer.log")"
+cmp -s "$node/etc/containerd/config.toml" "$ctr/node.toml" || fail "the refused default install changed config.toml"
+exempting=$W/exempting.json
+cat >"$exempting" <<EOF
+{ "runtime": "/usr/sbin/runc",
+  "exemptions": [ { "namespaces": ["kube-system"], "preset": "privileged" },
+                  { "namespaces": ["ocigate-system"], "preset": "privileged" } ] }
+EOF
+containerd config default | sed -e "s|^root = .*|root = \"$ctr/root\"|" -e "s|^state = .*|state = \"$ctr/state\"|" \
+	>"$ctr/generated.toml"
+for base in node generated; do
+	cp "$ctr/$base.toml" "$node/etc/containerd/config.toml"
+	policy=$exempting DEFAULT_RUNTIME=yes installer install
+	dump "$node/etc/containerd/config.toml" "$ctr/default-$base.dump"
+	expect_handler "$ctr/default-$base.dump" ocigate /opt/ocigate/bin/ocigate
+	handler runc <"$ctr/default-$base.dump" | grep -q 'runtime_type = "io.containerd.runc.v2"' ||
+		fail "$base: the default install loses the runc handler"
+	grep -qx '      default_runtime_name = "ocigate"' "$ctr/default-$base.dump" ||
+		fail "$base: default_runtime_name is not ocigate: $(grep default_runtime_name "$ctr/default-$base.dump")"
+	policy=$exempting installer install
+	dump "$node/etc/containerd/config.toml" "$ctr/handler-$base.dump"
+	grep -qx '      default_runtime_name = "runc"' "$ctr/handler-$base.dump" ||
+		fail "$base: an install without DEFAULT_RUNTIME leaves ocigate the default"
+	policy=$exempting DEFAULT_RUNTIME=yes installer install
+	installer uninstall
+	cmp -s "$node/etc/containerd/config.toml" "$ctr/$base.toml" ||
+		fail "$base: uninstall after a default install did not restore config.toml: $(diff "$ctr/$base.toml" "$node/etc/containerd/config.toml")"
+done
+
+# Uninstall while a container's shim still calls the binary: the handler
+# goes, the binary stays (exit 3, the container named) until it is gone.
+policy=$exempting installer install
+task=$node/run/containerd/io.containerd.runtime.v2.task/k8s.io/c0ffee
+mkdir -p "$task"
+printf '{"binary_name":"/opt/ocigate/bin/ocigate","systemd_cgroup":true}' >"$task/options.json"
+rc=0
+HOST=$node HOST_EXEC='' HOST_VIEW=$node SRC=$img POLICY=$policy RESTART=no APPARMOR=no \
+	sh "$examples/kubernetes/install.sh" uninstall >"$W/installer.log" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "uninstall with a running container exits $rc, not 3: $(cat "$W/installer.log")"
+[ -x "$node/opt/ocigate/bin/ocigate" ] || fail "uninstall removed the binary a running container's shim calls"
+grep -q 'c0ffee' "$W/installer.log" || fail "uninstall does not name the container that keeps the binary"
+cmp -s "$node/etc/containerd/config.toml" "$ctr/generated.toml" || fail "uninstall with a running container kept the handler"
+rm -r "$task"
+mkdir -p "$node/etc/apparmor.d"
+cp "$img/share/apparmor/ocigate-default" "$node/etc/apparmor.d/"
+installer uninstall
+[ ! -e "$node/opt/ocigate/bin/ocigate" ] || fail "a second uninstall, once drained, kept the binary"
+[ ! -e "$node/etc/apparmor.d/ocigate-default" ] || fail "uninstall left the AppArmor profile"
+
+# The package's helper: the same script, for the node itself.
+helper=$root/usr/sbin/ocigate-containerd
+[ -x "$helper" ] || fail "the package has no /usr/sbin/ocigate-containerd"
+cp "$ctr/node.toml" "$node/etc/containerd/config.toml"
+mkdir -p "$node/etc/ocigate"
+cp "$exempting" "$node/etc/ocigate/policy.json"
+for args in "configure --default" unconfigure; do
+	# shellcheck disable=SC2086
+	HOST=$node HOST_VIEW=$node RESTART=no BINARY=$bin sh "$helper" $args >"$W/helper.log" 2>&1 ||
+		{ cat "$W/helper.log" >&2; fail "ocigate-containerd $args failed"; }
+	if [ "$args" != unconfigure ]; then
+		dump "$node/etc/containerd/config.toml" "$ctr/helper.dump"
+		expect_handler "$ctr/helper.dump" ocigate "$bin"
+		grep -qx '      default_runtime_name = "ocigate"' "$ctr/helper.dump" ||
+			fail "ocigate-containerd configure --default: ocigate is not the default"
+	fi
+done
+cmp -s "$node/etc/containerd/config.toml" "$ctr/node.toml" || fail "ocigate-containerd unconfigure did not restore config.toml"
 
 say "ok: $(basename "$deb")"

@@ -47,6 +47,10 @@
 #                               192.0.2.0/24 (no gateway, no masquerade); the
 #                               bridge is deleted by containerd_stop.
 #                               none: no CNI config (only hostNetwork pods).
+#   CONTAINERD_CONFIG_FILE      use this file as the whole config instead
+#                               of the one written here (it must set the
+#                               addresses, CNI dirs and sandbox_image this
+#                               one does; root and state as stock)
 #   CONTAINERD_LOG_LEVEL        [info]
 #   CONTAINERD_CGROUP_TOPS      extra top-level cgroup names (besides
 #                               kubepods, default, k8s.io) whose new, empty
@@ -136,6 +140,10 @@ _containerd_write_config() {
 		root=$w/root state=$w/state netns_under_state=true
 	fi
 	CONTAINERD_ROOT=$root CONTAINERD_STATE=$state
+	if [ -n "${CONTAINERD_CONFIG_FILE:-}" ]; then
+		cp -- "$CONTAINERD_CONFIG_FILE" "$w/containerd.toml"
+		return
+	fi
 	cat >"$w/containerd.toml" <<EOF
 version = 2
 root = "$root"
