@@ -315,16 +315,11 @@ cmd_rewrite (int argc, char **argv)
   ocigate_result_free (&res);
   if (ocigate_json_serialize (ocigate_doc_root (doc), true, &out, &len, &err) < 0)
     return fail (&err);
-  if (a.output)
+  if (a.output && strcmp (a.output, "-") != 0)
     {
-      struct stat st;
-      int mode = stat (a.output, &st) == 0 ? (int)(st.st_mode & 07777) : 0644;
-      if (strcmp (a.output, "-") != 0)
-        {
-          if (ocigate_write_file_atomic (a.output, out, len, mode, &err) < 0)
-            return fail (&err);
-          return EXIT_ALLOW;
-        }
+      if (ocigate_write_output (a.output, out, len, &err) < 0)
+        return fail (&err);
+      return EXIT_ALLOW;
     }
   if (fwrite (out, 1, len, stdout) != len || fflush (stdout) != 0)
     {
@@ -428,11 +423,7 @@ main (int argc, char **argv)
           return 0;
         }
     }
-  else
-    {
-      fputs (help_main, stderr);
-      return EXIT_ERROR;
-    }
-  /* Anything else is a runc command line. */
+  /* Anything else is a runc command line, no arguments included: runc
+   * prints its help then (`ocigate help` prints ocigate's). */
   return ocigate_runtime_main (argc, argv);
 }

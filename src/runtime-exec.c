@@ -43,6 +43,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -96,7 +97,8 @@ extern char **environ;
 
 /* The bundle of a running container, from the runtime's own state. */
 static int
-container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *err)
+container_bundle (struct rt *rt, const char *id, char **ret, char **ret_status, bool *ret_unknown,
+                  ocigate_error_t *err)
 {
   const char *argv[6];
   size_t n = 0;
@@ -150,6 +152,7 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
   if (w != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
       /* The runtime's own words: usually "container does not exist". */
+      *ret_unknown = true;
       const char *msg = e.s ? e.s : "";
       size_t l = strcspn (msg, "\n");
       ocigate_make_error (err, 0, "exec: cannot find container `%s`: `%s state` failed%s%.*s", id,
@@ -172,7 +175,9 @@ container_bundle (struct rt *rt, const char *id, char **ret, ocigate_error_t *er
       ocigate_make_error (err, 0, "exec: the state of container `%s` names no absolute bundle", id);
       goto done;
     }
+  const char *cstatus = oj_str (oj_get (ocigate_doc_root (doc), "status"));
   *ret = xstrdup (bundle);
+  *ret_status = xstrdup (cstatus ? cstatus : "");
   r = 0;
 done:
   for (int i = 0; i < 2; i++)
@@ -435,8 +440,9 @@ enum
 /* Judge the flags on top of base; edit rt->drop/add_nnp until the process
  * they describe passes.  *res holds the last judgement. */
 static int
-clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container,
-             const ocigate_eval_opts_t *opts, ocigate_result_t *res, ocigate_error_t *err)
+clamp_flags (struct rt *rt, const char *want_process, const ocigate_json_t *base,
+             ocigate_doc_t *container, const ocigate_eval_opts_t *opts, ocigate_result_t *res,
+             ocigate_error_t *err)
 {
   for (int round = 0;; round++)
     {
@@ -451,8 +457,8 @@ clamp_flags (struct rt *rt, const ocigate_json_t *base, ocigate_doc_t *container
         goto next;
       /* The edit must not change which container or process file runc uses. */
       if (ca.cmd != OCIGATE_RT_EXEC || strcmp (ca.args[0], rt->a.args[0]) != 0
-          || (ca.process == NULL) != (rt->a.process == NULL)
-          || (ca.process && strcmp (ca.process, rt->a.process) != 0))
+          || (ca.process == NULL) != (want_process == NULL)
+          || (ca.process && strcmp (ca.process, want_process) != 0))
         {
           ocigate_make_error (err, 0, "exec: the edited command line names another process");
           goto next;
@@ -522,6 +528,97 @@ any_process_flag (const ocigate_rt_argv_t *a)
   return false;
 }
 
+/* A process file that is a stream (`-p <(…)`, /dev/stdin, a FIFO) has
+ * been read and is gone: runc gets the judged bytes as a sealed memfd,
+ * opened by runc as /proc/self/fd/N.  Returns the new path (owned). */
+static char *
+private_copy (struct rt *rt, const char *data, size_t len, ocigate_error_t *err)
+{
+  int fd = memfd_create ("ocigate-process", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    {
+      ocigate_make_error (err, errno, "cannot create a memfd for the process file");
+      return NULL;
+    }
+  size_t off = 0;
+  while (off < len)
+    {
+      ssize_t w = write (fd, data + off, len - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          ocigate_make_error (err, errno, "cannot write the process file's copy");
+          close (fd);
+          return NULL;
+        }
+      off += (size_t)w;
+    }
+  if (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    {
+      ocigate_make_error (err, errno, "cannot seal the process file's copy");
+      close (fd);
+      return NULL;
+    }
+  fd = ocigate_rt_pass_fd (rt, fd, err);
+  if (fd < 0)
+    return NULL;
+  return xasprintf ("/proc/self/fd/%d", fd);
+}
+
+/* Point the last --process flag (the one runc uses) at path. */
+static void
+replace_process (struct rt *rt, const char *path)
+{
+  for (size_t i = rt->a.n_flags; i-- > 0;)
+    {
+      const ocigate_rt_flag_t *f = &rt->a.flags[i];
+      if (f->global || f->id != RF_PROCESS)
+        continue;
+      if (f->value_index >= 0)
+        {
+          free (rt->repl[f->value_index]);
+          rt->repl[f->value_index] = xstrdup (path);
+        }
+      else
+        {
+          const char *w = rt->argv[f->index];
+          size_t nl = strcspn (w, "=");
+          free (rt->repl[f->index]);
+          rt->repl[f->index] = xasprintf ("%.*s=%s", (int)nl, w, path);
+        }
+      return;
+    }
+}
+
+/* exec --cgroup [CONTROLLERS:]PATH: runc 1.1 joins PATH to the container's
+ * cgroup and checks only that the result starts with the container's path
+ * as a string, so `../c4x` is taken for a sub-cgroup of `c4`, and
+ * `../../system.slice/x` is not a sub-cgroup at all.  Any `..` component
+ * is refused; without one, the joined path stays inside. */
+static const char *
+bad_cgroup (const ocigate_rt_argv_t *a)
+{
+  for (size_t i = 0; i < a->n_flags; i++)
+    {
+      const ocigate_rt_flag_t *f = &a->flags[i];
+      if (f->global || f->id != RF_CGROUP || f->value == NULL)
+        continue;
+      const char *colon = strchr (f->value, ':');
+      const char *p = colon ? colon + 1 : f->value;
+      while (*p)
+        {
+          size_t l = strcspn (p, "/");
+          if (l == 2 && p[0] == '.' && p[1] == '.')
+            return f->value;
+          p += l;
+          while (*p == '/')
+            p++;
+        }
+    }
+  return NULL;
+}
+
 int
 ocigate_rt_vet_exec (struct rt *rt)
 {
@@ -538,17 +635,43 @@ ocigate_rt_vet_exec (struct rt *rt)
   bool edited = false;
   int r;
 
-  if (*id == '\0')
+  cleanup_free char *status = NULL;
+  cleanup_free char *want_process = NULL;
+  bool unknown = false;
+  if (container_bundle (rt, id, &bundle, &status, &unknown, &err) < 0)
     {
-      ocigate_make_error (&err, 0, "exec: empty container id");
+      /* No such container (or an id runc refuses): runc says so itself,
+       * in a runtime root where no container can be found. */
+      if (unknown)
+        return ocigate_rt_exec_neutered (rt);
       return ocigate_rt_fail (rt, "exec", id, NULL, &err);
     }
-  if (container_bundle (rt, id, &bundle, &err) < 0)
-    return ocigate_rt_fail (rt, "exec", id, NULL, &err);
   config = xasprintf ("%s/config.json", bundle);
+  const char *pf = rt->a.process && *rt->a.process ? rt->a.process : NULL;
   if (ocigate_read_file (config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
       || (container = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
-    return ocigate_rt_fail (rt, "exec", id, bundle, &err);
+    {
+      /* The bundle lost its config: without --process runc fails reading
+       * it, and says so as below (its checks, in its order); the gate does
+       * not let runc read a config that may reappear unjudged.  With
+       * --process nothing can be judged: refused. */
+      if (pf == NULL && err->status == ENOENT)
+        {
+          const ocigate_rt_flag_t *ip = last_flag (&rt->a, RF_IGNORE_PAUSED);
+          cleanup_free char *m = NULL;
+          if (strcmp (status, "stopped") == 0)
+            m = xstrdup ("exec failed: cannot exec in a stopped container");
+          else if (strcmp (status, "paused") == 0 && !(ip && ip->bval))
+            m = xstrdup ("exec failed: cannot exec in a paused container (use --ignore-paused "
+                         "to override)");
+          else if (rt->a.n_args == 1)
+            m = xstrdup ("exec failed: process args cannot be empty");
+          else
+            m = xasprintf ("exec failed: JSON specification file %s not found", config);
+          return ocigate_rt_runc_fatal (rt, m, 255);
+        }
+      return ocigate_rt_fail (rt, "exec", id, bundle, &err);
+    }
   ocigate_eval_opts_t opts = { .name = config,
                                .bundle = bundle,
                                .host_checks = true,
@@ -556,20 +679,20 @@ ocigate_rt_vet_exec (struct rt *rt)
                                .container_id = id,
                                .runtime_root = rt->a.root };
 
-  const char *pf = rt->a.process && *rt->a.process ? rt->a.process : NULL;
   if (pf)
     {
+      bool regular = true;
       struct stat st;
       free (buf);
       buf = NULL;
-      if (stat (pf, &st) < 0)
-        {
-          ocigate_make_error (&err, errno, "cannot read `%s`", pf);
-          goto fail;
-        }
-      if (ocigate_read_file (pf, rt->pol->max_config_bytes, &buf, &len, &err) < 0
+      if (ocigate_read_stream (pf, rt->pol->max_config_bytes, &buf, &len, &regular, &err) < 0
           || (proc = ocigate_process_parse (buf, len, rt->pol, pf, &err)) == NULL)
         goto fail;
+      if (regular && stat (pf, &st) < 0)
+        {
+          ocigate_make_error (&err, errno, "cannot stat `%s`", pf);
+          goto fail;
+        }
       opts.name = pf;
       if (ocigate_evaluate_process (rt->pol, proc, container, &opts, &res, &err) < 0)
         goto fail;
@@ -578,17 +701,35 @@ ocigate_rt_vet_exec (struct rt *rt)
       if (ocigate_apply_process (rt->pol, proc, container, &opts, &res, &err) < 0)
         goto fail;
       if (res.changed
-          && (ocigate_json_serialize (ocigate_doc_root (proc), false, &out, &len, &err) < 0
-              || ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0))
+          && ocigate_json_serialize (ocigate_doc_root (proc), false, &out, &len, &err) < 0)
         goto fail;
+      if (regular)
+        {
+          /* A regular file is clamped in place. */
+          if (res.changed && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777),
+                                                        &err) < 0)
+            goto fail;
+          want_process = xstrdup (rt->a.process);
+        }
+      else
+        {
+          /* A stream has been drained: runc gets the judged bytes. */
+          want_process = res.changed ? private_copy (rt, out, len, &err)
+                                     : private_copy (rt, buf, strlen (buf), &err);
+          if (want_process == NULL)
+            goto fail;
+          replace_process (rt, want_process);
+        }
       opts.name = config;
     }
+  else if (rt->a.process)
+    want_process = xstrdup (rt->a.process);
 
   if (pf == NULL || any_process_flag (&rt->a))
     {
       const ocigate_json_t *base
           = pf ? ocigate_doc_root (proc) : oj_get (ocigate_doc_root (container), "process");
-      int c = clamp_flags (rt, base, container, &opts, &fres, &err);
+      int c = clamp_flags (rt, want_process, base, container, &opts, &fres, &err);
       if (c == CLAMP_ERROR)
         {
           ocigate_result_free (&fres);
@@ -607,6 +748,18 @@ ocigate_rt_vet_exec (struct rt *rt)
       ocigate_result_free (&fres);
       if (c == CLAMP_REJECT)
         goto reject;
+    }
+
+  const char *cg = bad_cgroup (&rt->a);
+  if (cg && res.preset != OCIGATE_PRESET_PRIVILEGED && res.mode == OCIGATE_MODE_ENFORCE)
+    {
+      cleanup_free char *msg = xasprintf (
+          "ocigate: rejected by policy %s: exec --cgroup \"%s\": `..` leads out of the "
+          "container's own cgroup (runc checks only a string prefix, so a sibling passes)",
+          res.policy_name, cg);
+      r = ocigate_rt_refuse (rt, "exec", id, bundle, &res, msg);
+      ocigate_result_free (&res);
+      return r;
     }
 
   /* As for create: syslog, never stderr, which under containerd and

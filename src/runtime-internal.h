@@ -170,10 +170,35 @@ struct rt
   ocigate_rt_argv_t a;
   ocigate_policy_t *pol;
   const char *runtime; /* borrowed: the environment or pol->runtime */
-  /* argv edits decided by exec/restore vetting */
-  bool *drop;   /* argc entries: argv words to leave out */
-  bool add_nnp; /* insert --no-new-privs after the subcommand */
+  /* argv edits decided by vetting */
+  bool *drop;     /* argc entries: argv words to leave out */
+  char **repl;    /* argc entries: owned replacement of a word, or NULL */
+  bool add_nnp;   /* insert --no-new-privs after the subcommand */
+  char *add_flag; /* owned: one more flag word after the subcommand, or NULL */
+  char *neuter;   /* owned: `--root=…` before the subcommand, or NULL */
+  bool unset_pwd; /* leave PWD out of the runtime's environment */
 };
+
+/* Where policy has nothing to decide, runc decides: exec the runtime on
+ * the caller's argv with `--root` pointing at an empty directory that has
+ * been removed, so that runc gives its own message and exit status for
+ * usage errors, a missing bundle or config, an unknown container, and yet
+ * can never create a container or exec a process (nothing can be created
+ * in a removed directory; no container is found there).  Returns only on
+ * failure, with the exit code. */
+int ocigate_rt_exec_neutered (struct rt *rt);
+/* runc's own fatal error: a logrus line to --log (JSON or text) and the
+ * bare message on stderr, or the logrus line on stderr without --log;
+ * returns code. */
+int ocigate_rt_runc_fatal (struct rt *rt, const char *msg, int code);
+/* A descriptor number for something runc must open as /proc/self/fd/N:
+ * above the descriptors runc hands the container (stdio, $LISTEN_FDS,
+ * --preserve-fds), not close-on-exec.  Consumes fd.  -1 on error. */
+int ocigate_rt_pass_fd (struct rt *rt, int fd, ocigate_error_t *err);
+/* A refusal that is not a finding of a rule (restore, exec --cgroup):
+ * audited as a reject, reported, exit 1. */
+int ocigate_rt_refuse (struct rt *rt, const char *command, const char *id, const char *bundle,
+                       const ocigate_result_t *res, const char *msg);
 
 /* exec: find the container, judge --process FILE and the process flags,
  * clamp.  Returns 0 to go on (maybe with argv edits), or an exit code

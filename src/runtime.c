@@ -13,13 +13,27 @@
  * opened here is close-on-exec and nothing inherited is closed, so console
  * sockets and --preserve-fds descriptors reach the runtime as they came.
  *
+ * Where policy has nothing to decide, runc decides: a usage error, a
+ * missing bundle or config.json, an unknown container are left to runc
+ * itself (its message, its exit status), run with a `--root` in which
+ * nothing can be created or found (ocigate_rt_exec_neutered), so that a
+ * create/run/restore/exec the gate could not vet never starts anything.
+ *
+ * The bundle is pinned: opened once, its config.json read from that
+ * descriptor (a symlinked config.json is refused), judged against the
+ * bundle's physical path (runc joins a relative root.path to its getcwd(),
+ * the physical path), rewritten in that directory, and runc gets
+ * `--bundle=/proc/self/fd/N` for the same directory, so swapping a
+ * symlinked bundle between the two reads changes nothing.
+ *
  * Exit status when the runtime is not exec'd: 1 rejected by the policy,
- * 2 nothing could be judged (bad command line, policy, config, audit
- * failure on a rejection), 126/127 the runtime cannot be executed. */
+ * 2 nothing could be judged (policy, config, audit failure on a
+ * rejection), 126/127 the runtime cannot be executed. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -66,6 +80,24 @@ quote_text (strbuf_t *b, const char *s)
   ocigate_escape_append (b, s, OCIGATE_ESC_QUOTE);
 }
 
+static int audit (struct rt *rt, const char *command, const char *id, const char *bundle,
+                  ocigate_decision_t d, const ocigate_result_t *res, const char *error,
+                  ocigate_error_t *err);
+
+/* logrus quotes a text value only when it has a character outside
+ * [A-Za-z0-9-._/@^+]. */
+static bool
+needs_quoting (const char *s)
+{
+  if (*s == '\0')
+    return true;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || strchr ("-._/@^+", *s)))
+      return true;
+  return false;
+}
+
 /* One runc-compatible error line: what containerd reads back from --log. */
 static char *
 log_line (const char *format, const char *msg, const char *safe_msg)
@@ -91,7 +123,10 @@ log_line (const char *format, const char *msg, const char *safe_msg)
     }
   strbuf_t b = { 0 };
   strbuf_printf (&b, "time=\"%s\" level=error msg=", ts);
-  quote_text (&b, msg);
+  if (needs_quoting (msg))
+    quote_text (&b, msg);
+  else
+    strbuf_puts (&b, msg);
   strbuf_puts (&b, "\n");
   return strbuf_steal (&b);
 }
@@ -146,6 +181,53 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
       cleanup_free char *m = xasprintf ("%s\n", safe_msg);
       write_all_fd (STDERR_FILENO, m, strlen (m));
     }
+}
+
+int
+ocigate_rt_runc_fatal (struct rt *rt, const char *msg, int code)
+{
+  const char *log = rt->a.log, *fmt = rt->a.log_format;
+  cleanup_free char *line = NULL;
+  /* runc refuses an unknown log format before anything else: let it. */
+  if (fmt && *fmt && strcmp (fmt, "text") != 0 && strcmp (fmt, "json") != 0)
+    return ocigate_rt_exec_neutered (rt);
+  line = log_line (fmt, msg, msg);
+  if (log && *log)
+    {
+      cleanup_close int fd
+          = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+      struct stat a, b;
+      if (fd >= 0)
+        {
+          if (line)
+            write_all_fd (fd, line, strlen (line));
+          if (fstat (fd, &a) == 0 && fstat (STDERR_FILENO, &b) == 0 && a.st_dev == b.st_dev
+              && a.st_ino == b.st_ino)
+            return code;
+          cleanup_free char *m = xasprintf ("%s\n", msg);
+          write_all_fd (STDERR_FILENO, m, strlen (m));
+          return code;
+        }
+    }
+  if (line)
+    write_all_fd (STDERR_FILENO, line, strlen (line));
+  return code;
+}
+
+int
+ocigate_rt_refuse (struct rt *rt, const char *command, const char *id, const char *bundle,
+                   const ocigate_result_t *res, const char *msg)
+{
+  cleanup_error ocigate_error_t err = NULL;
+  cleanup_free char *m = xstrdup (msg);
+  if (audit (rt, command, id, bundle, OCIGATE_DECISION_REJECT, res, msg, &err) < 0)
+    {
+      char *n = xasprintf ("%s\nocigate: %s", m, err->msg);
+      free (m);
+      m = n;
+    }
+  ocigate_rt_report (rt, m, NULL);
+  return OCIGATE_RT_EXIT_REJECT;
 }
 
 static int
@@ -311,18 +393,23 @@ check_runtime (const char *path, ocigate_error_t *err)
 char **
 ocigate_rt_final_argv (struct rt *rt)
 {
-  char **v = xmalloc ((size_t)(rt->argc + 2) * sizeof (*v));
+  char **v = xmalloc ((size_t)(rt->argc + 4) * sizeof (*v));
   size_t n = 0;
   v[n++] = (char *)rt->runtime;
   for (int i = 1; i < rt->argc; i++)
     {
+      /* After every global flag of the caller's: the last --root wins. */
+      if (i == rt->a.cmd_index && rt->neuter)
+        v[n++] = rt->neuter;
       if (rt->drop && rt->drop[i])
         continue;
-      v[n++] = rt->argv[i];
+      v[n++] = rt->repl && rt->repl[i] ? rt->repl[i] : rt->argv[i];
       /* Right after the subcommand: exec parses flags only before the
        * container id. */
       if (i == rt->a.cmd_index && rt->add_nnp)
         v[n++] = (char *)"--no-new-privs";
+      if (i == rt->a.cmd_index && rt->add_flag)
+        v[n++] = rt->add_flag;
     }
   v[n] = NULL;
   return v;
@@ -332,11 +419,88 @@ static int
 exec_runtime (struct rt *rt)
 {
   cleanup_free char **v = ocigate_rt_final_argv (rt);
+  /* Go's os.Getwd returns $PWD when it names the working directory, and
+   * runc joins root.path and relative bind sources to that: without it,
+   * runc's getcwd() is the physical path the gate judged. */
+  if (rt->unset_pwd)
+    unsetenv ("PWD");
   execv (rt->runtime, v);
   int e = errno;
   cleanup_error ocigate_error_t err = NULL;
   ocigate_make_error (&err, e, "cannot execute the runtime `%s`", rt->runtime);
   return report_error (rt, e == ENOENT ? 127 : 126, &err);
+}
+
+int
+ocigate_rt_pass_fd (struct rt *rt, int fd, ocigate_error_t *err)
+{
+  int64_t preserve = 0, listen = 0;
+  const char *lf = getenv ("LISTEN_FDS");
+  for (size_t i = 0; i < rt->a.n_flags; i++)
+    if (!rt->a.flags[i].global && rt->a.flags[i].id == RF_PRESERVE_FDS && rt->a.flags[i].value
+        && !ocigate_go_parse_int (rt->a.flags[i].value, 0, &preserve))
+      preserve = 0;
+  if (lf == NULL || !ocigate_go_parse_int (lf, 10, &listen) || listen < 0)
+    listen = 0;
+  if (preserve < 0)
+    preserve = 0;
+  if (preserve > (1 << 20) || listen > (1 << 20))
+    {
+      close (fd);
+      return ocigate_make_error (err, 0, "too many descriptors to preserve");
+    }
+  /* runc hands the container fds 3 .. 3+LISTEN_FDS+preserve-fds-1: one
+   * of ours there would reach the workload. */
+  int n = fcntl (fd, F_DUPFD, (int)(3 + listen + preserve));
+  int e = errno;
+  close (fd);
+  if (n < 0)
+    return ocigate_make_error (err, e, "cannot place a descriptor for the runtime");
+  return n;
+}
+
+int
+ocigate_rt_exec_neutered (struct rt *rt)
+{
+  cleanup_error ocigate_error_t err = NULL;
+  static const char *const dirs[] = { "/run", "/tmp", "/dev/shm" };
+  int fd = -1;
+  if (rt->a.cmd_index < 0)
+    {
+      ocigate_make_error (&err, 0, "cannot find the subcommand on the command line");
+      return report_error (rt, OCIGATE_RT_EXIT_ERROR, &err);
+    }
+  for (size_t i = 0; fd < 0 && i < ARRAY_SIZE (dirs); i++)
+    {
+      cleanup_free char *t = xasprintf ("%s/ocigate-empty.XXXXXX", dirs[i]);
+      struct stat st;
+      if (mkdtemp (t) == NULL)
+        continue;
+      fd = open (t, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      rmdir (t);
+      /* Removed: the kernel lets nothing be created in it any more. */
+      if (fd >= 0 && (fstat (fd, &st) < 0 || !S_ISDIR (st.st_mode) || st.st_nlink != 0))
+        {
+          close (fd);
+          fd = -1;
+        }
+    }
+  if (fd < 0)
+    {
+      ocigate_make_error (&err, 0, "cannot make an empty runtime root");
+      return report_error (rt, OCIGATE_RT_EXIT_ERROR, &err);
+    }
+  fd = ocigate_rt_pass_fd (rt, fd, &err);
+  if (fd < 0)
+    return report_error (rt, OCIGATE_RT_EXIT_ERROR, &err);
+  for (int i = 0; rt->drop && i < rt->argc; i++)
+    rt->drop[i] = false;
+  rt->add_nnp = false;
+  free (rt->add_flag);
+  rt->add_flag = NULL;
+  free (rt->neuter);
+  rt->neuter = xasprintf ("--root=/proc/self/fd/%d", fd);
+  return exec_runtime (rt);
 }
 
 /* ---- restore's LSM flags ---- */
@@ -415,9 +579,10 @@ vet_restore_lsm (struct rt *rt, ocigate_doc_t *config, const ocigate_eval_opts_t
   return 0;
 }
 
-/* The edited argv must still name the same container and bundle. */
+/* The edited argv must still name the same container, and the bundle the
+ * gate pinned. */
 static int
-recheck_argv (struct rt *rt, ocigate_error_t *err)
+recheck_argv (struct rt *rt, const char *bundle, ocigate_error_t *err)
 {
   cleanup_free char **v = ocigate_rt_final_argv (rt);
   int n = 0;
@@ -427,14 +592,81 @@ recheck_argv (struct rt *rt, ocigate_error_t *err)
   int r = ocigate_argv_parse (n, v, &b, err);
   if (r == 0
       && (b.cmd != rt->a.cmd || b.n_args != rt->a.n_args || strcmp (b.args[0], rt->a.args[0]) != 0
-          || (b.bundle == NULL) != (rt->a.bundle == NULL)
-          || (b.bundle && strcmp (b.bundle, rt->a.bundle) != 0)))
+          || b.bundle == NULL || strcmp (b.bundle, bundle) != 0))
     r = ocigate_make_error (err, 0, "the edited command line names another container");
   ocigate_argv_free (&b);
   return r;
 }
 
+/* Someone other than root (or the caller) who can write the bundle or its
+ * config.json could change the document between the gate's read and
+ * runc's. */
+static int
+check_owner (int fd, const char *path, ocigate_error_t *err)
+{
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+  if (st.st_uid != 0 && st.st_uid != geteuid ())
+    return ocigate_make_error (err, 0,
+                               "`%s` is owned by uid %u, not by root: it could change after "
+                               "it is judged",
+                               path, (unsigned)st.st_uid);
+  if (st.st_mode & S_IWOTH)
+    return ocigate_make_error (err, 0,
+                               "`%s` is writable by anyone: it could change after it is judged",
+                               path);
+  return 0;
+}
+
+/* The physical path of a directory descriptor: what runc's getcwd() gives
+ * after chdir there. */
+static char *
+fd_path (int fd, ocigate_error_t *err)
+{
+  char link[64], buf[PATH_MAX];
+  snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  ssize_t l = readlink (link, buf, sizeof (buf) - 1);
+  if (l < 0)
+    {
+      ocigate_make_error (err, errno, "cannot read `%s`", link);
+      return NULL;
+    }
+  buf[l] = '\0';
+  if (buf[0] != '/' || (l > 10 && strcmp (buf + l - 10, " (deleted)") == 0))
+    {
+      ocigate_make_error (err, 0, "the bundle directory has no path (`%s`)", buf);
+      return NULL;
+    }
+  return xstrdup (buf);
+}
+
+static int
+take_fd (int *fd)
+{
+  int r = *fd;
+  *fd = -1;
+  return r;
+}
+
 /* ---- create, run, restore ---- */
+
+/* A CRIU image carries the restored process's credentials, capabilities,
+ * seccomp filter and no_new_privs; runc restores them as they are.  The
+ * gate cannot judge the image and does not see images made, so restore is
+ * refused where the policy restricts anything (restricted, baseline) in
+ * enforce mode; warn and audit mode and the privileged preset let it
+ * through with the config vetted as for create. */
+static bool
+restore_refused (const ocigate_result_t *res)
+{
+  return res->preset != OCIGATE_PRESET_PRIVILEGED && res->mode == OCIGATE_MODE_ENFORCE;
+}
+
+static const char restore_msg[]
+    = "restore: a checkpoint image sets the restored process's user, capabilities, seccomp "
+      "filter and no_new_privs, which the gate cannot judge; restore is refused under this "
+      "policy (it is allowed under the privileged preset and in warn or audit mode)";
 
 static int
 vet_create (struct rt *rt)
@@ -447,24 +679,47 @@ vet_create (struct rt *rt)
   cleanup_free char *config = xasprintf ("%s/config.json", bundle);
   cleanup_free char *buf = NULL;
   cleanup_free char *out = NULL;
+  cleanup_free char *physical = NULL;
+  cleanup_free char *pinned = NULL;
   cleanup_doc ocigate_doc_t *doc = NULL;
+  cleanup_close int dfd = -1;
+  cleanup_close int cfd = -1;
   ocigate_result_t res = { 0 };
   struct stat st;
   size_t len;
   bool edited = false;
   int r;
 
-  if (stat (config, &st) < 0)
+  dfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* runc's chdir fails the same way; a bundle made in between finds a
+   * runtime root where nothing can be created. */
+  if (dfd < 0)
+    return ocigate_rt_exec_neutered (rt);
+  cfd = openat (dfd, "config.json", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (cfd < 0 && errno == ENOENT)
+    return ocigate_rt_exec_neutered (rt);
+  if (cfd < 0)
     {
-      ocigate_make_error (&err, errno, "cannot read `%s`", config);
+      if (errno == ELOOP)
+        ocigate_make_error (&err, 0,
+                            "`%s` is a symbolic link: runc would follow it again after the "
+                            "gate read it",
+                            config);
+      else
+        ocigate_make_error (&err, errno, "cannot open `%s`", config);
       return ocigate_rt_fail (rt, cmd, id, bundle, &err);
     }
-  if (ocigate_read_file (config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
+  if ((physical = fd_path (dfd, &err)) == NULL || check_owner (dfd, bundle, &err) < 0
+      || check_owner (cfd, config, &err) < 0 || fstat (cfd, &st) < 0)
+    return ocigate_rt_fail (rt, cmd, id, bundle, &err);
+  if (ocigate_read_fd (cfd, config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
       || (doc = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
     return ocigate_rt_fail (rt, cmd, id, bundle, &err);
 
+  /* runc joins root.path and relative sources to its getcwd(): the
+   * physical bundle, whatever symlinks the caller's spelling went through. */
   ocigate_eval_opts_t opts = { .name = config,
-                               .bundle = bundle,
+                               .bundle = physical,
                                .host_checks = true,
                                .runtime_call = true,
                                .container_id = id,
@@ -477,20 +732,52 @@ vet_create (struct rt *rt)
     goto fail;
   if (rt->a.cmd == OCIGATE_RT_RESTORE)
     {
+      if (restore_refused (&res))
+        {
+          cleanup_free char *msg
+              = xasprintf ("ocigate: rejected by policy %s: %s", res.policy_name, restore_msg);
+          r = ocigate_rt_refuse (rt, cmd, id, bundle, &res, msg);
+          ocigate_result_free (&res);
+          return r;
+        }
       if (vet_restore_lsm (rt, doc, &opts, &res, &edited, &err) < 0)
         goto fail;
       if (res.reject)
         goto reject;
-      if (edited && recheck_argv (rt, &err) < 0)
-        goto fail;
     }
   if (res.changed)
     {
+      cleanup_free char *target = xasprintf ("/proc/self/fd/%d/config.json", dfd);
       if (ocigate_json_serialize (ocigate_doc_root (doc), false, &out, &len, &err) < 0
-          || ocigate_write_file_atomic (config, out, len, (int)(st.st_mode & 07777), &err) < 0)
-        goto fail;
+          || ocigate_write_file_atomic (target, out, len, (int)(st.st_mode & 07777), &err) < 0)
+        {
+          ocigate_error_prefix (&err, "cannot rewrite `%s`", config);
+          goto fail;
+        }
     }
+
+  /* runc gets the directory judged, not a name that can be swapped. */
+  int pfd = ocigate_rt_pass_fd (rt, take_fd (&dfd), &err);
+  if (pfd < 0)
+    goto fail;
+  pinned = xasprintf ("/proc/self/fd/%d", pfd);
+  for (size_t i = 0; i < rt->a.n_flags; i++)
+    {
+      const ocigate_rt_flag_t *f = &rt->a.flags[i];
+      if (f->global || f->id != RF_BUNDLE)
+        continue;
+      rt->drop[f->index] = true;
+      if (f->value_index >= 0)
+        rt->drop[f->value_index] = true;
+    }
+  rt->add_flag = xasprintf ("--bundle=%s", pinned);
+  rt->unset_pwd = true;
+  if (recheck_argv (rt, pinned, &err) < 0)
+    goto fail;
+
   warn_mode_message (rt, &res);
+  if (rt->a.cmd == OCIGATE_RT_RESTORE && res.mode == OCIGATE_MODE_WARN)
+    syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", restore_msg);
   audit_decision (rt, cmd, id, bundle,
                   res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW, &res);
   ocigate_result_free (&res);
@@ -505,23 +792,43 @@ fail:
   return ocigate_rt_fail (rt, cmd, id, bundle, &err);
 }
 
+/* A vetted verb anywhere on a command line the gate could not parse. */
+static bool
+names_vetted_verb (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "create") == 0 || strcmp (argv[i], "run") == 0
+        || strcmp (argv[i], "restore") == 0 || strcmp (argv[i], "exec") == 0)
+      return true;
+  return false;
+}
+
 int
 ocigate_runtime_main (int argc, char **argv)
 {
   cleanup_error ocigate_error_t err = NULL;
+  cleanup_error ocigate_error_t perr = NULL;
   struct rt rt = { .argc = argc, .argv = argv };
   int r;
 
-  if (ocigate_argv_parse (argc, argv, &rt.a, &err) < 0)
+  bool parsed = ocigate_argv_parse (argc, argv, &rt.a, &perr) == 0;
+  bool vetted = rt.a.cmd == OCIGATE_RT_CREATE || rt.a.cmd == OCIGATE_RT_RUN
+                || rt.a.cmd == OCIGATE_RT_RESTORE || rt.a.cmd == OCIGATE_RT_EXEC;
+  /* A command line the gate cannot read: if it may start something, runc
+   * reads it too but can start nothing (neutered); if the subcommand is
+   * not even known and no word could be a vetted verb, it is runc's to
+   * refuse as it likes. */
+  if (!parsed && !vetted && names_vetted_verb (argc, argv))
     {
-      ocigate_error_prefix (&err, "cannot parse the runc command line");
-      r = report_error (&rt, OCIGATE_RT_EXIT_ERROR, &err);
+      ocigate_error_prefix (&perr, "cannot parse the runc command line");
+      r = report_error (&rt, OCIGATE_RT_EXIT_ERROR, &perr);
       ocigate_argv_free (&rt.a);
       return r;
     }
-  bool vetted = !rt.a.help
-                && (rt.a.cmd == OCIGATE_RT_CREATE || rt.a.cmd == OCIGATE_RT_RUN
-                    || rt.a.cmd == OCIGATE_RT_RESTORE || rt.a.cmd == OCIGATE_RT_EXEC);
+  if (!parsed && !vetted)
+    rt.a.cmd = OCIGATE_RT_OTHER;
+  if (parsed && rt.a.help)
+    vetted = false;
 
   rt.runtime = runtime_from_env ();
   /* The policy names the runtime, so even a passthrough reads it unless
@@ -546,13 +853,22 @@ ocigate_runtime_main (int argc, char **argv)
   if (vetted)
     {
       rt.drop = xzalloc ((size_t)argc * sizeof (*rt.drop));
-      r = rt.a.cmd == OCIGATE_RT_EXEC ? ocigate_rt_vet_exec (&rt) : vet_create (&rt);
+      rt.repl = xzalloc ((size_t)argc * sizeof (*rt.repl));
+      if (!parsed)
+        r = ocigate_rt_exec_neutered (&rt);
+      else
+        r = rt.a.cmd == OCIGATE_RT_EXEC ? ocigate_rt_vet_exec (&rt) : vet_create (&rt);
       if (r != 0)
         goto out;
     }
   r = exec_runtime (&rt);
 out:
+  for (int i = 0; rt.repl && i < argc; i++)
+    free (rt.repl[i]);
+  free (rt.repl);
   free (rt.drop);
+  free (rt.add_flag);
+  free (rt.neuter);
   ocigate_policy_free (rt.pol);
   ocigate_argv_free (&rt.a);
   return r;

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ocigate/util.h"
 
@@ -180,31 +182,24 @@ str_has_prefix (const char *s, const char *prefix)
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
-int
-ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
-                   ocigate_error_t *err)
+/* Read fd to EOF into a NUL-terminated buffer of at most max_bytes.  A
+ * stream (pipe, FIFO, terminal, socket) is read with poll() and a deadline,
+ * so a writer that never writes or never closes cannot hold the caller. */
+static int
+read_fd (int fd, const char *path, bool stream, size_t max_bytes, char **ret_buf, size_t *ret_len,
+         ocigate_error_t *err)
 {
-  cleanup_close int fd = -1;
   struct stat st;
-  bool is_stdin = strcmp (path, "-") == 0;
-
-  if (is_stdin)
-    fd = dup (STDIN_FILENO);
-  else
-    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  size_t len = 0;
   if (fstat (fd, &st) < 0)
     return ocigate_make_error (err, errno, "cannot stat `%s`", path);
-  if (S_ISDIR (st.st_mode))
-    return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
   if (S_ISREG (st.st_mode) && (uintmax_t)st.st_size > max_bytes)
     return ocigate_make_error (err, 0, "`%s`: file is %jd bytes, larger than the limit of %zu",
                                path, (intmax_t)st.st_size, max_bytes);
-
   size_t cap = S_ISREG (st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-  size_t len = 0;
   cleanup_free char *buf = xmalloc (cap);
+  struct timespec start;
+  clock_gettime (CLOCK_MONOTONIC, &start);
   for (;;)
     {
       if (len + 1 >= cap)
@@ -215,10 +210,26 @@ ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *r
           cap *= 2;
           buf = xrealloc (buf, cap);
         }
+      if (stream)
+        {
+          struct timespec now;
+          clock_gettime (CLOCK_MONOTONIC, &now);
+          long ms = (long)(now.tv_sec - start.tv_sec) * 1000
+                    + (now.tv_nsec - start.tv_nsec) / 1000000;
+          if (ms >= OCIGATE_STREAM_TIMEOUT_MS)
+            return ocigate_make_error (err, 0, "`%s`: not complete within %d s", path,
+                                       OCIGATE_STREAM_TIMEOUT_MS / 1000);
+          struct pollfd p = { fd, POLLIN, 0 };
+          int pr = poll (&p, 1, (int)(OCIGATE_STREAM_TIMEOUT_MS - ms));
+          if (pr < 0 && errno != EINTR)
+            return ocigate_make_error (err, errno, "cannot read `%s`", path);
+          if (pr <= 0)
+            continue;
+        }
       ssize_t r = read (fd, buf + len, cap - len - 1);
       if (r < 0)
         {
-          if (errno == EINTR)
+          if (errno == EINTR || (stream && errno == EAGAIN))
             continue;
           return ocigate_make_error (err, errno, "cannot read `%s`", path);
         }
@@ -232,6 +243,71 @@ ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *r
   *ret_buf = steal_pointer (&buf);
   *ret_len = len;
   return 0;
+}
+
+int
+ocigate_read_fd (int fd, const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                 ocigate_error_t *err)
+{
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return ocigate_make_error (err, 0,
+                               "`%s` is not a regular file (a FIFO, device or socket is never "
+                               "read)",
+                               path);
+  return read_fd (fd, path, false, max_bytes, ret_buf, ret_len, err);
+}
+
+int
+ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                   ocigate_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (strcmp (path, "-") == 0)
+    {
+      /* stdin is read as the stream it usually is: bounded, with a deadline */
+      fd = dup (STDIN_FILENO);
+      if (fd < 0)
+        return ocigate_make_error (err, errno, "cannot open `%s`", path);
+      struct stat st;
+      if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+        return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
+      return read_fd (fd, path, !(fstat (fd, &st) == 0 && S_ISREG (st.st_mode)), max_bytes,
+                      ret_buf, ret_len, err);
+    }
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but a
+   * regular file is refused at once after the fstat. */
+  fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  return ocigate_read_fd (fd, path, max_bytes, ret_buf, ret_len, err);
+}
+
+int
+ocigate_read_stream (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                     bool *ret_regular, ocigate_error_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+  if (S_ISREG (st.st_mode))
+    {
+      *ret_regular = true;
+      return read_fd (fd, path, false, max_bytes, ret_buf, ret_len, err);
+    }
+  if (!S_ISFIFO (st.st_mode) && !S_ISSOCK (st.st_mode) && !S_ISCHR (st.st_mode))
+    return ocigate_make_error (err, S_ISDIR (st.st_mode) ? EISDIR : 0,
+                               "`%s` is neither a regular file nor a stream", path);
+  *ret_regular = false;
+  return read_fd (fd, path, true, max_bytes, ret_buf, ret_len, err);
 }
 
 static int
@@ -261,6 +337,12 @@ ocigate_write_file_atomic (const char *path, const char *data, size_t len, int m
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
   cleanup_close int dfd = -1;
+  struct stat st;
+
+  /* Only a regular file is ever replaced: a rename over /dev/null, a FIFO
+   * or a symlink would swap the node itself for a file. */
+  if (lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    return ocigate_make_error (err, 0, "`%s` is not a regular file: refusing to replace it", path);
 
   /* O_EXCL on a name unique to this process: two concurrent writers never
    * share a temp file, and a stale one from a killed process is never
@@ -291,6 +373,36 @@ ocigate_write_file_atomic (const char *path, const char *data, size_t len, int m
   dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync (dfd) < 0)
     return ocigate_make_error (err, errno, "cannot sync directory `%s`", dir);
+  return 0;
+}
+
+int
+ocigate_write_output (const char *path, const char *data, size_t len, ocigate_error_t *err)
+{
+  struct stat lst, st;
+  if (lstat (path, &lst) < 0)
+    {
+      if (errno != ENOENT)
+        return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+      return ocigate_write_file_atomic (path, data, len, 0644, err);
+    }
+  if (S_ISREG (lst.st_mode))
+    return ocigate_write_file_atomic (path, data, len, (int)(lst.st_mode & 07777), err);
+  if (stat (path, &st) < 0)
+    return ocigate_make_error (err, errno, "cannot stat `%s`", path);
+  /* /dev/null, /dev/stdout (a link to a pipe, a terminal or the file the
+   * shell redirected to), a FIFO: written through, never replaced. */
+  if (!S_ISCHR (st.st_mode) && !S_ISFIFO (st.st_mode) && !S_ISREG (st.st_mode))
+    return ocigate_make_error (err, 0,
+                               "`%s` is not a regular file, a character device or a FIFO: "
+                               "refusing to write to it",
+                               path);
+  cleanup_close int fd
+      = open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY | (S_ISREG (st.st_mode) ? O_TRUNC : 0));
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", path);
+  if (write_all (fd, data, len) < 0)
+    return ocigate_make_error (err, errno, "cannot write `%s`", path);
   return 0;
 }
 

@@ -78,14 +78,38 @@ void strbuf_printf (strbuf_t *b, const char *fmt, ...) __attribute__ ((format (p
 char *strbuf_steal (strbuf_t *b);
 
 /* Whole-file read with a size cap; the result is NUL-terminated and
- * *ret_len excludes the terminator.  "-" reads stdin. */
+ * *ret_len excludes the terminator.  "-" reads stdin (as a stream: bounded
+ * in size and time).  Any other path must be a regular file: it is opened
+ * non-blocking and a FIFO, device or socket is refused at once. */
 int ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
                        ocigate_error_t *err);
 
+/* The same for an open descriptor: regular files only. */
+int ocigate_read_fd (int fd, const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                     ocigate_error_t *err);
+
+/* How long a stream (pipe, FIFO, terminal) may take to deliver its
+ * document. */
+#define OCIGATE_STREAM_TIMEOUT_MS 10000
+
+/* A file that may also be a stream (exec --process: `<(...)`, /dev/stdin,
+ * a FIFO): a regular file is read as above; a pipe, FIFO, socket or
+ * character device is read once to EOF, bounded in size and time.
+ * *ret_regular says which it was. */
+int ocigate_read_stream (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                         bool *ret_regular, ocigate_error_t *err);
+
 /* Atomic replace: temp file in the same directory (O_EXCL, given mode),
- * write, fsync, rename, fsync the directory. */
+ * write, fsync, rename, fsync the directory.  Only a regular file (or
+ * nothing) is replaced: any other node at path is an error. */
 int ocigate_write_file_atomic (const char *path, const char *data, size_t len, int mode,
                                ocigate_error_t *err);
+
+/* An output file (`rewrite -o`): a regular file or a new one is replaced
+ * atomically (keeping its mode); a character device, FIFO or a link to a
+ * regular file (/dev/null, /dev/stdout) is written through; anything else
+ * is refused. */
+int ocigate_write_output (const char *path, const char *data, size_t len, ocigate_error_t *err);
 
 /* Lexical path normalisation: collapse //, /./, /../ and trailing '/'.
  * An absolute result never climbs above '/'.  Returns a new string. */
