@@ -292,8 +292,27 @@ int
 ocigate_read_stream (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
                      bool *ret_regular, ocigate_error_t *err)
 {
-  cleanup_close int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  cleanup_close int fd = -1;
   struct stat st;
+  int n = -1;
+  char tail;
+  /* /dev/stdin, /dev/fd/N: a stream is read from the descriptor the caller
+   * gave, not reopened.  A FIFO reopened after its writer has gone would
+   * never see an end of file. */
+  if (strcmp (path, "/dev/stdin") == 0)
+    n = STDIN_FILENO;
+  else if (sscanf (path, "/dev/fd/%d%c", &n, &tail) != 1
+           && sscanf (path, "/proc/self/fd/%d%c", &n, &tail) != 1)
+    n = -1;
+  if (n >= 0)
+    {
+      struct stat a;
+      if (stat (path, &a) == 0 && fstat (n, &st) == 0 && a.st_dev == st.st_dev
+          && a.st_ino == st.st_ino && !S_ISREG (st.st_mode))
+        fd = fcntl (n, F_DUPFD_CLOEXEC, 3);
+    }
+  if (fd < 0)
+    fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return ocigate_make_error (err, errno, "cannot open `%s`", path);
   if (fstat (fd, &st) < 0)

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "runtime-internal.h"
@@ -126,6 +128,7 @@ run_free (struct run *r)
   free (r->err);
 }
 
+static const char *stdin_path; /* the child's stdin, default /dev/null */
 static long fsize_limit;    /* RLIMIT_FSIZE for the child, 0: none */
 static bool ignore_sigchld; /* start the child with SIGCHLD ignored */
 
@@ -201,7 +204,7 @@ run_env (struct run *r, const char *const *env, const char *const *args)
     {
       dup2 (out[1], 1);
       dup2 (err[1], 2);
-      int null = open ("/dev/null", O_RDONLY);
+      int null = open (stdin_path ? stdin_path : "/dev/null", O_RDONLY);
       dup2 (null, 0);
       /* An inherited descriptor the runtime must get as it came. */
       int extra = open ("/dev/null", O_RDONLY);
@@ -1198,6 +1201,317 @@ START_TEST (test_restore)
 }
 END_TEST
 
+/* ---- reading and writing only what is safe ---- */
+
+static double
+now_s (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A FIFO as config.json, policy or validated file: refused at once. */
+START_TEST (test_fifo_inputs)
+{
+  struct run r;
+  cleanup_free char *dir = path ("b");
+  cleanup_free char *cfg = path ("b/config.json");
+  cleanup_free char *pol = path ("fifo-policy.json");
+  mkdir (dir, 0755);
+  ck_assert (mkfifo (cfg, 0644) == 0);
+  ck_assert (mkfifo (pol, 0644) == 0);
+  double t0 = now_s ();
+  run (&r, ARGS ("create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert_msg (strstr (r.err, "not a regular file") != NULL, "%s", r.err);
+  run_free (&r);
+  run (&r, ARGS ("validate", "b"));
+  ck_assert_int_eq (r.status, 2);
+  run_free (&r);
+  cleanup_free char *penv = xasprintf ("OCIGATE_POLICY=%s", pol);
+  run_env (&r, ENV (penv), ARGS ("create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (strstr (r.err, "fifo-policy.json") != NULL, "%s", r.err);
+  run_free (&r);
+  ck_assert_msg (now_s () - t0 < 3, "took %.1f s", now_s () - t0);
+  ck_assert_int_eq (calls (), 0);
+}
+END_TEST
+
+/* config.json as a symbolic link: runc would follow it again later. */
+START_TEST (test_symlink_config)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("real", d, 0644);
+  cleanup_free char *dir = path ("b");
+  cleanup_free char *lnk = path ("b/config.json");
+  cleanup_free char *target = path ("real/config.json");
+  mkdir (dir, 0755);
+  ck_assert (symlink (target, lnk) == 0);
+  run (&r, ARGS ("create", "--bundle", "b", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 0);
+  ck_assert_msg (strstr (r.err, "symbolic link") != NULL, "%s", r.err);
+  run_free (&r);
+  /* a bundle anyone can write */
+  cleanup_free char *real = path ("real");
+  chmod (real, 0777);
+  run (&r, ARGS ("create", "--bundle", "real", "c"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (strstr (r.err, "writable by anyone") != NULL, "%s", r.err);
+  run_free (&r);
+  chmod (real, 0755);
+  chmod (target, 0666);
+  run (&r, ARGS ("create", "--bundle", "real", "c"));
+  ck_assert_int_eq (r.status, 2);
+  run_free (&r);
+  ck_assert_int_eq (calls (), 0);
+  /* near miss: group-writable is the administrator's business */
+  chmod (target, 0664);
+  run (&r, ARGS ("create", "--bundle", "real", "c"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  ck_assert_int_eq (calls (), 1);
+  run_free (&r);
+}
+END_TEST
+
+/* A symlinked bundle is judged and run as the directory it named when
+ * the gate opened it; runc's environment has no PWD to spell it another
+ * way. */
+START_TEST (test_bundle_pinned)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *good = tu_base ();
+  write_bundle ("good", good, 0644);
+  cleanup_free char *lnk = path ("link");
+  ck_assert (symlink ("good", lnk) == 0);
+  /* a PWD naming the working directory by another spelling: Go's Getwd
+   * would return it (the shell running the fake runtime keeps it too) */
+  cleanup_free char *cwdlink = path ("cwd-link");
+  ck_assert (symlink (".", cwdlink) == 0);
+  cleanup_free char *pwd = xasprintf ("PWD=%s", cwdlink);
+  run_env (&r, ENV (pwd), ARGS ("run", "-d", "--bundle", "link", "c"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (1, ARGS ("run", "--bundle=/proc/self/fd/N", "-d", "c"));
+  /* the runtime read the judged bytes through the pinned descriptor */
+  cleanup_free char *got = call_file (1, "config.json", NULL);
+  cleanup_free char *want = slurp ("good/config.json", NULL);
+  ck_assert (got && want);
+  ck_assert_str_eq (got, want);
+  size_t len;
+  cleanup_free char *env = call_file (1, "env", &len);
+  for (size_t i = 0; i < len; i += strlen (env + i) + 1)
+    ck_assert_msg (strcmp (env + i, pwd) != 0, "%s", env + i);
+  run_free (&r);
+}
+END_TEST
+
+/* root.path `..` through a symlinked bundle: runc joins it to the
+ * physical bundle.  The link lies deep, the bundle shallow: read on the
+ * link's spelling, ../../../etc stays under the temp dir; from the
+ * physical bundle it is the host's /etc. */
+START_TEST (test_root_path_physical)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_set (d, "root/path", "\"../../../etc\"");
+  write_bundle ("b", d, 0644);
+  cleanup_free char *d1 = path ("d1");
+  cleanup_free char *d2 = path ("d1/d2");
+  cleanup_free char *d3 = path ("d1/d2/d3");
+  cleanup_free char *lnk = path ("d1/d2/d3/link");
+  cleanup_free char *real = path ("b");
+  mkdir (d1, 0755);
+  mkdir (d2, 0755);
+  mkdir (d3, 0755);
+  ck_assert (symlink (real, lnk) == 0);
+  /* tmp is /tmp/ocigate-runtime.X: b/../../../etc is /etc */
+  run (&r, ARGS ("create", "--bundle", "d1/d2/d3/link", "c"));
+  ck_assert_msg (r.status == 1, "%d: %s", r.status, r.err);
+  ck_assert_msg (strstr (r.err, "root-path") != NULL, "%s", r.err);
+  ck_assert_int_eq (calls (), 0);
+  run_free (&r);
+  /* near miss: a root.path that stays in the bundle */
+  tu_set (d, "root/path", "\"rootfs\"");
+  write_bundle ("b", d, 0644);
+  run (&r, ARGS ("create", "--bundle", "d1/d2/d3/link", "c"));
+  ck_assert_msg (r.status == 0, "%d: %s", r.status, r.err);
+  run_free (&r);
+}
+END_TEST
+
+static pid_t
+fifo_writer (const char *fifo, const char *content)
+{
+  pid_t pid = fork ();
+  ck_assert (pid >= 0);
+  if (pid == 0)
+    {
+      int fd = open (fifo, O_WRONLY);
+      if (fd < 0)
+        _exit (1);
+      size_t l = strlen (content);
+      _exit (write (fd, content, l) == (ssize_t)l ? 0 : 1);
+    }
+  return pid;
+}
+
+/* exec --process from a FIFO, /dev/stdin or /dev/fd/N: read once, judged,
+ * and the runtime reads the judged bytes from a sealed memfd. */
+START_TEST (test_exec_process_stream)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  cleanup_free char *fifo = path ("proc.fifo");
+  ck_assert (mkfifo (fifo, 0600) == 0);
+  const char *proc = "{\"args\":[\"id\"],\"cwd\":\"/\",\"user\":{\"uid\":1000,\"gid\":1000},"
+                     "\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"],"
+                     "\"effective\":[\"CAP_SYS_ADMIN\"]},\"noNewPrivileges\":true}";
+  const char *const *forms[] = {
+    ARGS ("exec", "-p", "proc.fifo", "c"),
+    ARGS ("exec", "--process=/dev/stdin", "c"),
+    ARGS ("exec", "--process", "/dev/fd/0", "--detach", "c"),
+  };
+  const char *const *want[] = {
+    ARGS ("exec", "-p", "/proc/self/fd/N", "c"),
+    ARGS ("exec", "--process=/proc/self/fd/N", "c"),
+    ARGS ("exec", "--process", "/proc/self/fd/N", "--detach", "c"),
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (forms); i++)
+    {
+      pid_t w = fifo_writer (fifo, proc);
+      stdin_path = i > 0 ? fifo : NULL;
+      run_env (&r, ENV (benv), forms[i]);
+      stdin_path = NULL;
+      int st;
+      waitpid (w, &st, 0);
+      ck_assert_msg (r.status == 0, "form %zu: %s", i, r.err);
+      int n = calls ();
+      assert_call_argv (n, want[i]);
+      cleanup_free char *got = call_file (n, "process.json", NULL);
+      ck_assert_msg (got != NULL, "form %zu: the runtime could not read the copy", i);
+      ck_assert_msg (strstr (got, "\"uid\":1000") != NULL, "%s", got);
+      ck_assert_msg (strstr (got, "SYS_ADMIN") == NULL, "not clamped: %s", got);
+      run_free (&r);
+    }
+  /* a root process from a stream is rejected like one from a file */
+  pid_t w = fifo_writer (fifo, "{\"args\":[\"id\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}");
+  int before = calls ();
+  run_env (&r, ENV (benv), ARGS ("exec", "-p", "proc.fifo", "c"));
+  int st;
+  waitpid (w, &st, 0);
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), before + 1);
+  run_free (&r);
+}
+END_TEST
+
+/* A FIFO nobody writes: bounded in time, not a hang. */
+START_TEST (test_exec_process_fifo_timeout)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  cleanup_free char *fifo = path ("proc.fifo");
+  ck_assert (mkfifo (fifo, 0600) == 0);
+  double t0 = now_s ();
+  run_env (&r, ENV (benv), ARGS ("exec", "-p", "proc.fifo", "c"));
+  double t = now_s () - t0;
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 1);
+  ck_assert_msg (strstr (r.err, "not complete within") != NULL, "%s", r.err);
+  ck_assert_msg (t < OCIGATE_STREAM_TIMEOUT_MS / 1000 + 5, "took %.1f s", t);
+  run_free (&r);
+}
+END_TEST
+
+/* exec --cgroup: runc 1.1 checks only a string prefix. */
+START_TEST (test_exec_cgroup)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  const char *bad[] = { "../c4x", "cpu,memory:../../system.slice/x", "a/../../b", "pids:..",
+                        "..//x" };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      int before = calls ();
+      run_env (&r, ENV (benv), ARGS ("exec", "--cgroup", bad[i], "c", "id"));
+      ck_assert_msg (r.status == 1, "%s: %d %s", bad[i], r.status, r.err);
+      ck_assert_int_eq (calls (), before + 1);
+      ck_assert_msg (strstr (r.err, "--cgroup") != NULL, "%s", r.err);
+      run_free (&r);
+    }
+  const char *good[] = { "sub", "cpu:sub/x", "/sub", "..x", "x..", "a/.../b" };
+  for (size_t i = 0; i < ARRAY_SIZE (good); i++)
+    {
+      int before = calls ();
+      run_env (&r, ENV (benv), ARGS ("exec", "--cgroup", good[i], "c", "id"));
+      ck_assert_msg (r.status == 0, "%s: %d %s", good[i], r.status, r.err);
+      ck_assert_int_eq (calls (), before + 2);
+      run_free (&r);
+    }
+  write_policy ("\"preset\": \"privileged\"");
+  run_env (&r, ENV (benv), ARGS ("exec", "--cgroup=../c4x", "c", "id"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  run_free (&r);
+}
+END_TEST
+
+/* rewrite -o replaces only a regular file. */
+START_TEST (test_rewrite_output)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  /* a character device is written through, never replaced */
+  if (geteuid () == 0)
+    {
+      cleanup_free char *null = path ("null");
+      struct stat st;
+      ck_assert (mknod (null, S_IFCHR | 0666, makedev (1, 3)) == 0);
+      run (&r, ARGS ("rewrite", "-o", "null", "b"));
+      ck_assert_msg (r.status == 0, "%s", r.err);
+      ck_assert (lstat (null, &st) == 0 && S_ISCHR (st.st_mode));
+      run_free (&r);
+    }
+  /* /dev/stdout: a link to the pipe */
+  run (&r, ARGS ("rewrite", "-o", "/dev/stdout", "b"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  ck_assert (r.out_len > 0 && strstr (r.out, "\"ociVersion\"") != NULL);
+  run_free (&r);
+  /* a link to a regular file: the file is written, the link stays */
+  write_file ("target.json", "old", 0600);
+  cleanup_free char *lnk = path ("out-link");
+  ck_assert (symlink ("target.json", lnk) == 0);
+  run (&r, ARGS ("rewrite", "-o", "out-link", "b"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  struct stat st;
+  ck_assert (lstat (lnk, &st) == 0 && S_ISLNK (st.st_mode));
+  cleanup_free char *t = slurp ("target.json", NULL);
+  ck_assert (strstr (t, "\"ociVersion\"") != NULL);
+  run_free (&r);
+  /* a directory is refused */
+  run (&r, ARGS ("rewrite", "-o", "b", "b"));
+  ck_assert_int_eq (r.status, 2);
+  run_free (&r);
+  /* near miss: a regular file is replaced atomically, keeping its mode */
+  write_file ("out.json", "old", 0600);
+  run (&r, ARGS ("rewrite", "-o", "out.json", "b"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  cleanup_free char *o = path ("out.json");
+  ck_assert (stat (o, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 07777) == 0600);
+  run_free (&r);
+}
+END_TEST
+
 /* ---- audit ---- */
 
 /* Concurrent gates append whole lines. */
@@ -1328,6 +1642,14 @@ main (void)
   tcase_add_test (tc, test_missing_bundle);
   tcase_add_test (tc, test_no_args);
   tcase_add_test (tc, test_exec_lost_config);
+  tcase_add_test (tc, test_fifo_inputs);
+  tcase_add_test (tc, test_symlink_config);
+  tcase_add_test (tc, test_bundle_pinned);
+  tcase_add_test (tc, test_root_path_physical);
+  tcase_add_test (tc, test_exec_process_stream);
+  tcase_add_test (tc, test_exec_process_fifo_timeout);
+  tcase_add_test (tc, test_exec_cgroup);
+  tcase_add_test (tc, test_rewrite_output);
   tcase_add_test (tc, test_audit_concurrent);
   tcase_add_test (tc, test_audit_format);
   suite_add_tcase (s, tc);
