@@ -68,7 +68,8 @@ static const char help_main[]
       "       ocigate version\n\n"
       "A gate in front of an OCI runtime: vets config.json, rejects unsafe containers,\n"
       "hardens the rest, then runs the real runtime.  PATH is a bundle directory, a\n"
-      "config file, or - for stdin.  See ocigate(8).\n";
+      "config file, or - for stdin.  `ocigate help` and `ocigate --help` are runc's;\n"
+      "this text is `ocigate help ocigate`.  See ocigate(8).\n";
 
 static const char help_validate[]
     = "Usage: ocigate validate [OPTIONS] PATH...\n\n"
@@ -417,7 +418,9 @@ main (int argc, char **argv)
         return cmd_profile (argc - 1, argv + 1);
       if (strcmp (verb, "version") == 0)
         return cmd_version ();
-      if (strcmp (verb, "help") == 0)
+      /* `help` is runc's (a drop-in answers as runc does); runc has no
+       * help topic `ocigate`. */
+      if (strcmp (verb, "help") == 0 && argc == 3 && strcmp (argv[2], "ocigate") == 0)
         {
           fputs (help_main, stdout);
           return 0;
