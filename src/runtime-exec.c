@@ -706,8 +706,8 @@ ocigate_rt_vet_exec (struct rt *rt)
       if (regular)
         {
           /* A regular file is clamped in place. */
-          if (res.changed && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777),
-                                                        &err) < 0)
+          if (res.changed
+              && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0)
             goto fail;
           want_process = xstrdup (rt->a.process);
         }

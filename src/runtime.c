@@ -194,8 +194,7 @@ ocigate_rt_runc_fatal (struct rt *rt, const char *msg, int code)
   line = log_line (fmt, msg, msg);
   if (log && *log)
     {
-      cleanup_close int fd
-          = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+      cleanup_close int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
       struct stat a, b;
       if (fd >= 0)
         {
@@ -613,9 +612,8 @@ check_owner (int fd, const char *path, ocigate_error_t *err)
                                "it is judged",
                                path, (unsigned)st.st_uid);
   if (st.st_mode & S_IWOTH)
-    return ocigate_make_error (err, 0,
-                               "`%s` is writable by anyone: it could change after it is judged",
-                               path);
+    return ocigate_make_error (
+        err, 0, "`%s` is writable by anyone: it could change after it is judged", path);
   return 0;
 }
 

@@ -182,9 +182,9 @@ str_has_prefix (const char *s, const char *prefix)
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
-/* Read fd to EOF into a NUL-terminated buffer of at most max_bytes.  A
- * stream (pipe, FIFO, terminal, socket) is read with poll() and a deadline,
- * so a writer that never writes or never closes cannot hold the caller. */
+/* Read fd to EOF into a NUL-terminated buffer of at most max_bytes.  With
+ * stream, it is read with poll() and a deadline, so a writer that never
+ * writes or never closes cannot hold the caller. */
 static int
 read_fd (int fd, const char *path, bool stream, size_t max_bytes, char **ret_buf, size_t *ret_len,
          ocigate_error_t *err)
@@ -214,8 +214,8 @@ read_fd (int fd, const char *path, bool stream, size_t max_bytes, char **ret_buf
         {
           struct timespec now;
           clock_gettime (CLOCK_MONOTONIC, &now);
-          long ms = (long)(now.tv_sec - start.tv_sec) * 1000
-                    + (now.tv_nsec - start.tv_nsec) / 1000000;
+          long ms
+              = (long)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
           if (ms >= OCIGATE_STREAM_TIMEOUT_MS)
             return ocigate_make_error (err, 0, "`%s`: not complete within %d s", path,
                                        OCIGATE_STREAM_TIMEOUT_MS / 1000);
@@ -270,15 +270,15 @@ ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *r
 
   if (strcmp (path, "-") == 0)
     {
-      /* stdin is read as the stream it usually is: bounded, with a deadline */
+      /* stdin, asked for explicitly: bounded in size; a pipeline that
+       * takes its time is waited for. */
       fd = dup (STDIN_FILENO);
       if (fd < 0)
         return ocigate_make_error (err, errno, "cannot open `%s`", path);
       struct stat st;
       if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
         return ocigate_make_error (err, EISDIR, "cannot read `%s`", path);
-      return read_fd (fd, path, !(fstat (fd, &st) == 0 && S_ISREG (st.st_mode)), max_bytes,
-                      ret_buf, ret_len, err);
+      return read_fd (fd, path, false, max_bytes, ret_buf, ret_len, err);
     }
   /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but a
    * regular file is refused at once after the fstat. */

@@ -78,8 +78,8 @@ void strbuf_printf (strbuf_t *b, const char *fmt, ...) __attribute__ ((format (p
 char *strbuf_steal (strbuf_t *b);
 
 /* Whole-file read with a size cap; the result is NUL-terminated and
- * *ret_len excludes the terminator.  "-" reads stdin (as a stream: bounded
- * in size and time).  Any other path must be a regular file: it is opened
+ * *ret_len excludes the terminator.  "-" reads stdin (bounded in size;
+ * asked for explicitly, so waited for).  Any other path must be a regular file: it is opened
  * non-blocking and a FIFO, device or socket is refused at once. */
 int ocigate_read_file (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
                        ocigate_error_t *err);

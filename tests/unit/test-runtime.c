@@ -129,8 +129,8 @@ run_free (struct run *r)
 }
 
 static const char *stdin_path; /* the child's stdin, default /dev/null */
-static long fsize_limit;    /* RLIMIT_FSIZE for the child, 0: none */
-static bool ignore_sigchld; /* start the child with SIGCHLD ignored */
+static long fsize_limit;       /* RLIMIT_FSIZE for the child, 0: none */
+static bool ignore_sigchld;    /* start the child with SIGCHLD ignored */
 
 static void
 drain (int out, int err, struct run *r)
@@ -456,9 +456,9 @@ START_TEST (test_rewrite)
   ck_assert_msg (r.status == 0, "%d: %s", r.status, r.err);
   ck_assert_int_eq (calls (), 1);
   /* runc gets the pinned directory in place of the caller's bundle words */
-  assert_call_argv (1, ARGS ("--root", "root", "--log", "log.json", "--log-format", "json",
-                             "create", "--bundle=/proc/self/fd/N", "--pid-file", "b/init.pid",
-                             "ctr1"));
+  assert_call_argv (1,
+                    ARGS ("--root", "root", "--log", "log.json", "--log-format", "json", "create",
+                          "--bundle=/proc/self/fd/N", "--pid-file", "b/init.pid", "ctr1"));
   ck_assert_uint_eq (r.out_len, 0);
   ck_assert_str_eq (r.err, "");
   cleanup_free char *log = slurp ("log.json", NULL);
@@ -769,8 +769,8 @@ START_TEST (test_bad_argv)
   /* usage errors of a vetted verb: runc's own words, a dead root */
   run (&r, ARGS ("--log", "log.json", "--log-format", "json", "create", "--bogus", "c"));
   ck_assert_int_eq (calls (), 1);
-  assert_call_argv (1, ARGS ("--log", "log.json", "--log-format", "json",
-                             "--root=/proc/self/fd/N", "create", "--bogus", "c"));
+  assert_call_argv (1, ARGS ("--log", "log.json", "--log-format", "json", "--root=/proc/self/fd/N",
+                             "create", "--bogus", "c"));
   assert_dead_root (1);
   ck_assert_str_eq (r.err, "");
   run_free (&r);
@@ -1107,8 +1107,8 @@ START_TEST (test_exec_no_container)
   run (&r, ARGS ("--log", "log.json", "--log-format", "json", "exec", "-p", "x.json", "gone"));
   /* runc itself reports the unknown container, in a root where none is */
   ck_assert_int_eq (calls (), 2);
-  assert_call_argv (2, ARGS ("--log", "log.json", "--log-format", "json",
-                             "--root=/proc/self/fd/N", "exec", "-p", "x.json", "gone"));
+  assert_call_argv (2, ARGS ("--log", "log.json", "--log-format", "json", "--root=/proc/self/fd/N",
+                             "exec", "-p", "x.json", "gone"));
   assert_dead_root (2);
   ck_assert_str_eq (r.err, "");
   cleanup_free char *log = slurp ("log.json", NULL);
@@ -1438,8 +1438,8 @@ START_TEST (test_exec_cgroup)
   cleanup_doc ocigate_doc_t *d = tu_base ();
   write_bundle ("b", d, 0644);
   cleanup_free char *benv = bundle_env ();
-  const char *bad[] = { "../c4x", "cpu,memory:../../system.slice/x", "a/../../b", "pids:..",
-                        "..//x" };
+  const char *bad[]
+      = { "../c4x", "cpu,memory:../../system.slice/x", "a/../../b", "pids:..", "..//x" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       int before = calls ();
