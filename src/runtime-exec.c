@@ -667,7 +667,20 @@ ocigate_rt_vet_exec (struct rt *rt)
           else if (rt->a.n_args == 1)
             m = xstrdup ("exec failed: process args cannot be empty");
           else
-            m = xasprintf ("exec failed: JSON specification file %s not found", config);
+            {
+              /* runc chdirs to the bundle, then opens config.json */
+              struct stat bst;
+              if (stat (bundle, &bst) < 0)
+                {
+                  int e = errno;
+                  m = xasprintf ("exec failed: chdir %s: %s", bundle, strerror (e));
+                  char *c = m + strlen ("exec failed: chdir ") + strlen (bundle) + 2;
+                  if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a'); /* Go's lowercase errno text */
+                }
+              else
+                m = xstrdup ("exec failed: JSON specification file config.json not found");
+            }
           return ocigate_rt_runc_fatal (rt, m, 255);
         }
       return ocigate_rt_fail (rt, "exec", id, bundle, &err);

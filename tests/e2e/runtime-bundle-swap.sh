@@ -23,7 +23,7 @@ while True:
         os.replace(d + "/link." + t, d + "/link")
 ' "$T" &
 sw=$!
-trap 'kill $sw 2>/dev/null; _rt_cleanup' EXIT
+trap '_rc=$?; set +e; kill $sw 2>/dev/null; (exit $_rc); _rt_cleanup' EXIT
 
 lost=0 good=0 rejected=0 other=0 flaky=0
 for i in $(seq "$tries"); do

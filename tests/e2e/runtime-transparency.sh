@@ -217,6 +217,13 @@ lifecycle() {
 	same --root {ROOT} exec c1 true
 	same --root {ROOT} resume c1
 	same --root {ROOT} resume c1
+	# the bundle loses its config: runc's words, without runc reading it
+	for s in runc gate; do mv "$T/$s-b/config.json" "$T/$s-b/config.away"; done
+	same --root {ROOT} exec c1 true
+	same --root {ROOT} --log "$T/{SIDE}-log3" --log-format json exec c1 true
+	diff <(norm "$T/runc-log3") <(norm "$T/gate-log3") || fail "exec without config: --log differs"
+	same --root {ROOT} exec c1
+	for s in runc gate; do mv "$T/$s-b/config.away" "$T/$s-b/config.json"; done
 	same --root {ROOT} kill c1 KILL
 	rt_wait_status_root "$RR" c1 stopped
 	rt_wait_status_root "$GR" c1 stopped
