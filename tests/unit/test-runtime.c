@@ -758,6 +758,7 @@ START_TEST (test_no_args)
   ck_assert_int_eq (calls (), 1);
   size_t len = 1;
   cleanup_free char *argv = call_file (1, "argv", &len);
+  ck_assert (argv != NULL);
   ck_assert_uint_eq (len, 0);
   run_free (&r);
 }
