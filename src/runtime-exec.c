@@ -648,7 +648,7 @@ ocigate_rt_vet_exec (struct rt *rt)
     }
   config = xasprintf ("%s/config.json", bundle);
   const char *pf = rt->a.process && *rt->a.process ? rt->a.process : NULL;
-  if (ocigate_read_file (config, rt->pol->max_config_bytes, &buf, &len, &err) < 0
+  if (ocigate_rt_read_config (bundle, rt->pol->max_config_bytes, &buf, &len, &err) < 0
       || (container = ocigate_config_parse (buf, len, rt->pol, config, &err)) == NULL)
     {
       /* The bundle lost its config: without --process runc fails reading

@@ -195,6 +195,11 @@ int ocigate_rt_runc_fatal (struct rt *rt, const char *msg, int code);
  * above the descriptors runc hands the container (stdio, $LISTEN_FDS,
  * --preserve-fds), not close-on-exec.  Consumes fd.  -1 on error. */
 int ocigate_rt_pass_fd (struct rt *rt, int fd, ocigate_error_t *err);
+/* BUNDLE/config.json as runc will read it again: a regular file, not a
+ * symlink, in a directory and a file that only root (or the caller) can
+ * change.  errno ENOENT in the error when the bundle or file is missing. */
+int ocigate_rt_read_config (const char *bundle, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                            ocigate_error_t *err);
 /* A refusal that is not a finding of a rule (restore, exec --cgroup):
  * audited as a reject, reported, exit 1. */
 int ocigate_rt_refuse (struct rt *rt, const char *command, const char *id, const char *bundle,

@@ -617,6 +617,28 @@ check_owner (int fd, const char *path, ocigate_error_t *err)
   return 0;
 }
 
+int
+ocigate_rt_read_config (const char *bundle, size_t max_bytes, char **ret_buf, size_t *ret_len,
+                        ocigate_error_t *err)
+{
+  cleanup_free char *config = xasprintf ("%s/config.json", bundle);
+  cleanup_close int dfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", bundle);
+  cleanup_close int cfd
+      = openat (dfd, "config.json", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (cfd < 0 && errno == ELOOP)
+    return ocigate_make_error (err, 0,
+                               "`%s` is a symbolic link: runc would follow it again after the "
+                               "gate read it",
+                               config);
+  if (cfd < 0)
+    return ocigate_make_error (err, errno, "cannot open `%s`", config);
+  if (check_owner (dfd, bundle, err) < 0 || check_owner (cfd, config, err) < 0)
+    return -1;
+  return ocigate_read_fd (cfd, config, max_bytes, ret_buf, ret_len, err);
+}
+
 /* The physical path of a directory descriptor: what runc's getcwd() gives
  * after chdir there. */
 static char *

@@ -1412,6 +1412,29 @@ START_TEST (test_exec_process_stream)
 }
 END_TEST
 
+/* exec builds its process from the container's config.json when no
+ * --process is given: a config anyone can change, or a symlink, is not
+ * judged. */
+START_TEST (test_exec_config_writable)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0666);
+  cleanup_free char *benv = bundle_env ();
+  run_env (&r, ENV (benv), ARGS ("exec", "c", "id"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_int_eq (calls (), 1);
+  ck_assert_msg (strstr (r.err, "writable by anyone") != NULL, "%s", r.err);
+  run_free (&r);
+  cleanup_free char *cfg = path ("b/config.json");
+  chmod (cfg, 0644);
+  run_env (&r, ENV (benv), ARGS ("exec", "c", "id"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  ck_assert_int_eq (calls (), 3);
+  run_free (&r);
+}
+END_TEST
+
 /* A FIFO nobody writes: bounded in time, not a hang. */
 START_TEST (test_exec_process_fifo_timeout)
 {
@@ -1649,6 +1672,7 @@ main (void)
   tcase_add_test (tc, test_root_path_physical);
   tcase_add_test (tc, test_exec_process_stream);
   tcase_add_test (tc, test_exec_process_fifo_timeout);
+  tcase_add_test (tc, test_exec_config_writable);
   tcase_add_test (tc, test_exec_cgroup);
   tcase_add_test (tc, test_rewrite_output);
   tcase_add_test (tc, test_audit_concurrent);
