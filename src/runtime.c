@@ -4,14 +4,18 @@
  * create, run and restore build a container from a bundle: the bundle's
  * config.json goes through the same engine as `ocigate validate`, and is
  * rejected, or rewritten in place (atomically) before the real runtime is
- * exec'd with the caller's argv unchanged but for argv[0].  exec is vetted
- * in runtime-exec.c.  Everything else, and any --help/--version, is exec'd
- * untouched.
+ * exec'd with the caller's argv but for argv[0] and the bundle (below).
+ * exec is vetted in runtime-exec.c.  Everything else (start, state, kill,
+ * delete, list, ps, events, pause, resume, update, features, checkpoint,
+ * spec, init, help), and any --help/--version, is exec'd untouched.
  *
  * The runtime's stdout belongs to the caller (engines parse `state`, `ps`
  * and `features` from it): nothing here writes to stdout.  Every file
- * opened here is close-on-exec and nothing inherited is closed, so console
- * sockets and --preserve-fds descriptors reach the runtime as they came.
+ * opened here is close-on-exec, but for the descriptors runc is told to
+ * open as /proc/self/fd/N (the pinned bundle, a process file's copy, an
+ * empty root), which are placed above the ones runc hands the container;
+ * nothing inherited is closed, so console sockets and --preserve-fds
+ * descriptors reach the runtime as they came.
  *
  * Where policy has nothing to decide, runc decides: a usage error, a
  * missing bundle or config.json, an unknown container are left to runc
