@@ -1310,6 +1310,27 @@ START_TEST (test_bundle_pinned)
 }
 END_TEST
 
+/* The pinned bundle's descriptor lies above every descriptor runc hands
+ * the container (stdio, $LISTEN_FDS, --preserve-fds). */
+START_TEST (test_pinned_fd_placement)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  run_env (&r, ENV ("LISTEN_FDS=2"), ARGS ("create", "--preserve-fds", "5", "--bundle", "b", "c"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  size_t len;
+  cleanup_free char *argv = call_file (1, "argv", &len);
+  const char *p = NULL;
+  for (size_t i = 0; i < len; i += strlen (argv + i) + 1)
+    if (str_has_prefix (argv + i, "--bundle=/proc/self/fd/"))
+      p = argv + i + strlen ("--bundle=/proc/self/fd/");
+  ck_assert (p != NULL);
+  ck_assert_msg (atoi (p) >= 3 + 2 + 5, "fd %s", p);
+  run_free (&r);
+}
+END_TEST
+
 /* root.path `..` through a symlinked bundle: runc joins it to the
  * physical bundle.  The link lies deep, the bundle shallow: read on the
  * link's spelling, ../../../etc stays under the temp dir; from the
@@ -1669,6 +1690,7 @@ main (void)
   tcase_add_test (tc, test_fifo_inputs);
   tcase_add_test (tc, test_symlink_config);
   tcase_add_test (tc, test_bundle_pinned);
+  tcase_add_test (tc, test_pinned_fd_placement);
   tcase_add_test (tc, test_root_path_physical);
   tcase_add_test (tc, test_exec_process_stream);
   tcase_add_test (tc, test_exec_process_fifo_timeout);
