@@ -457,8 +457,8 @@ START_TEST (test_rewrite)
   ck_assert_int_eq (calls (), 1);
   /* runc gets the pinned directory in place of the caller's bundle words */
   assert_call_argv (1,
-                    ARGS ("--root", "root", "--log", "log.json", "--log-format", "json", "create",
-                          "--bundle=/proc/self/fd/N", "--pid-file", "b/init.pid", "ctr1"));
+                    ARGS ("--root", "runc/k8s.io", "--log", "log.json", "--log-format", "json",
+                          "create", "--bundle=/proc/self/fd/N", "--pid-file", "init.pid", "ctr1"));
   ck_assert_uint_eq (r.out_len, 0);
   ck_assert_str_eq (r.err, "");
   cleanup_free char *log = slurp ("log.json", NULL);
