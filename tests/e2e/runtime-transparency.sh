@@ -70,7 +70,7 @@ for s in runc gate; do
 	rt_bundle "$T/$s-b" 0
 	rt_bundle "$T/$s-fds" 0 '["ls","/proc/self/fd"]'
 	for b in b fds; do
-		jq --arg cg "/ocigate-e2e-$$-$s-$b" '.linux.cgroupsPath = $cg' "$T/$s-$b/config.json" >"$T/cfg"
+		jq --arg cg "/libpod_parent/ocigate-e2e-$$-$s-$b" '.linux.cgroupsPath = $cg' "$T/$s-$b/config.json" >"$T/cfg"
 		mv "$T/cfg" "$T/$s-$b/config.json"
 	done
 done
@@ -165,7 +165,9 @@ lifecycle() {
 	done
 	compare "events --stats c1"
 	same --root {ROOT} update --pids-limit 100 c1
-	same --root {ROOT} create --bundle "$T/{SIDE}-b" c1 # exists
+	# an id in use (under restricted, the cgroups-path rule refuses the
+	# running container's cgroup first: a policy decision)
+	[ "$uid" != 0 ] || same --root {ROOT} create --bundle "$T/{SIDE}-b" c1
 	same --root {ROOT} exec c1 id -u
 	same --root {ROOT} exec c1
 	same --root {ROOT} exec --user "$uid" -e X=1 --cwd /tmp c1 sh -c 'echo $X; pwd; id -u'
@@ -219,7 +221,7 @@ lifecycle() {
 		"$OCIGATE" --root "$GR" exec --cgroup ../c1x c1 true >"$T/out" 2>"$T/err" || rc=$?
 		[ "$rc" = 1 ] && grep -q -- '--cgroup "../c1x"' "$T/err" || fail "exec --cgroup ../c1x: $rc $(cat "$T/err")"
 		rc=0
-		"$OCIGATE" --root "$GR" restore --bundle "$T/gate-b" c8 >"$T/out" 2>"$T/err" || rc=$?
+		"$OCIGATE" --root "$GR" restore --bundle "$T/gate-fds" c8 >"$T/out" 2>"$T/err" || rc=$?
 		[ "$rc" = 1 ] && grep -q 'restore: a checkpoint image' "$T/err" || fail "restore: $rc $(cat "$T/err")"
 	fi
 	same --root {ROOT} pause c1
