@@ -25,15 +25,15 @@ norm() {
 		-e 's/[0-9]+/N/g; s/[[:space:]]+/ /g' "$1"
 }
 
-# side NAME ARGS...: run ARGS on one side ({ROOT} and {SIDE} substituted)
+# side NAME ARGS...: run ARGS on one side (@ROOT@ and @SIDE@ substituted)
 # in $T/cwd-NAME, with stdin from $IN if set, else the caller's
 side() {
 	local name=$1 prog root a args=()
 	shift
 	if [ "$name" = runc ]; then prog=$RUNC root=$RR; else prog=$OCIGATE root=$GR; fi
 	for a in "$@"; do
-		a=${a//\{ROOT\}/$root}
-		args+=("${a//\{SIDE\}/$name}")
+		a=${a//@ROOT@/$root}
+		args+=("${a//@SIDE@/$name}")
 	done
 	mkdir -p "$T/cwd-$name"
 	rc=0
@@ -91,11 +91,11 @@ same exec --help
 same run -h
 same restore --help
 same features
-same --root {ROOT} list
-same --root {ROOT} list -q
-same --root {ROOT} list --format json
+same --root @ROOT@ list
+same --root @ROOT@ list -q
+same --root @ROOT@ list --format json
 same --bogus list
-same --root {ROOT} nosuchverb
+same --root @ROOT@ nosuchverb
 # spec writes config.json into the working directory
 same spec
 cmp "$T/cwd-runc/config.json" "$T/cwd-gate/config.json" || fail "spec: config.json differs"
@@ -106,72 +106,73 @@ rm -f "$T"/cwd-*/config.json
 
 # ---- unknown container ----
 for verb in state ps start pause resume delete events kill; do
-	same --root {ROOT} $verb nope
+	same --root @ROOT@ $verb nope
 done
-same --root {ROOT} delete -f nope
-same --root {ROOT} events --stats nope
-same --root {ROOT} update --pids-limit 10 nope
-same --root {ROOT} checkpoint nope
-same --root {ROOT} exec nope ls
-same --root {ROOT} exec -p "$T/proc.json" nope
-same --root {ROOT} --log-format json exec nope ls
-same --root {ROOT} --log "$T/{SIDE}-log" --log-format json exec nope ls
+same --root @ROOT@ delete -f nope
+same --root @ROOT@ events --stats nope
+same --root @ROOT@ update --pids-limit 10 nope
+same --root @ROOT@ checkpoint nope
+same --root @ROOT@ exec nope ls
+same --root @ROOT@ exec -p "$T/proc.json" nope
+same --root @ROOT@ --log-format json exec nope ls
+same --root @ROOT@ --log "$T/@SIDE@-log" --log-format json exec nope ls
 norm "$T/runc-log" >"$T/l1"
 norm "$T/gate-log" >"$T/l2"
 cmp "$T/l1" "$T/l2" || fail "exec nope: --log lines differ"
-same --root {ROOT} exec "" ls
-same --root {ROOT} exec bad/id ls
+same --root @ROOT@ exec "" ls
+same --root @ROOT@ exec bad/id ls
 
 # ---- usage errors, missing bundle or config ----
-same --root {ROOT} run
-same --root {ROOT} create
-same --root {ROOT} exec
-same --root {ROOT} restore
-same --root {ROOT} start
-same --root {ROOT} run a b
-same --root {ROOT} create --bogus c9
-same --root {ROOT} run --bogus c9
-same --root {ROOT} exec --bogus c9 ls
-same --root {ROOT} state --bogus c9
-same --root {ROOT} --log-format yaml create --bundle "$T/{SIDE}-b" c9
-same --root {ROOT} create --bundle "$T/nonexistent" c9
-same --root {ROOT} run --bundle "$T/nonexistent" c9
-same --root {ROOT} restore --bundle "$T/nonexistent" c9
-same --root {ROOT} create --bundle "$T/nocfg" c9
-same --root {ROOT} run -b "$T/nocfg" -d c9
-same --root {ROOT} --log "$T/{SIDE}-log2" create --bundle "$T/nocfg" c9
-same --root {ROOT} create --bundle "$T/{SIDE}-b/config.json" c9
+same --root @ROOT@ run
+same --root @ROOT@ create
+same --root @ROOT@ exec
+same --root @ROOT@ restore
+same --root @ROOT@ start
+same --root @ROOT@ run a b
+same --root @ROOT@ create --bogus c9
+same --root @ROOT@ run --bogus c9
+same --root @ROOT@ exec --bogus c9 ls
+same --root @ROOT@ state --bogus c9
+same --root @ROOT@ --log-format yaml create --bundle "$T/@SIDE@-b" c9
+same --root @ROOT@ create --bundle "$T/nonexistent" c9
+same --root @ROOT@ run --bundle "$T/nonexistent" c9
+same --root @ROOT@ restore --bundle "$T/nonexistent" c9
+same --root @ROOT@ create --bundle "$T/nocfg" c9
+same --root @ROOT@ run -b "$T/nocfg" -d c9
+same --root @ROOT@ --log "$T/@SIDE@-log2" create --bundle "$T/nocfg" c9
+same --root @ROOT@ create --bundle "$T/@SIDE@-b/config.json" c9
 # the working directory as the bundle (it has no config.json)
-same --root {ROOT} create c9
-same --root {ROOT} list -q
+same --root @ROOT@ create c9
+same --root @ROOT@ list -q
 
 # ---- a container's life ----
 lifecycle() {
 	local uid=$1
-	same --root {ROOT} run -d --pid-file "$T/{SIDE}-pid" --bundle "$T/{SIDE}-b" c1
-	[ -s "$T/runc-pid" ] && [ -s "$T/gate-pid" ] || fail "run -d: no pid file"
+	same --root @ROOT@ run -d --pid-file "$T/@SIDE@-pid" --bundle "$T/@SIDE@-b" c1
+	if [ ! -s "$T/runc-pid" ] || [ ! -s "$T/gate-pid" ]; then fail "run -d: no pid file"; fi
 	rt_wait_status_root "$RR" c1 running
 	rt_wait_status_root "$GR" c1 running
-	same --root {ROOT} state c1
-	same --root {ROOT} list
-	same --root {ROOT} ps c1
-	same --root {ROOT} ps --format json c1
+	same --root @ROOT@ state c1
+	same --root @ROOT@ list
+	same --root @ROOT@ ps c1
+	same --root @ROOT@ ps --format json c1
 	# statistics are the kernel's figures: their shape must match
-	side runc --root {ROOT} events --stats c1
-	side gate --root {ROOT} events --stats c1
+	side runc --root @ROOT@ events --stats c1
+	side gate --root @ROOT@ events --stats c1
 	for f in runc gate; do
 		jq -c '[.type, .id, (.data | keys)]' "$T/$f.out" >"$T/$f.shape" || fail "events --stats: $f"
 		mv "$T/$f.shape" "$T/$f.out"
 	done
 	compare "events --stats c1"
-	same --root {ROOT} update --pids-limit 100 c1
+	same --root @ROOT@ update --pids-limit 100 c1
 	# an id in use (under restricted, the cgroups-path rule refuses the
 	# running container's cgroup first: a policy decision)
-	[ "$uid" != 0 ] || same --root {ROOT} create --bundle "$T/{SIDE}-b" c1
-	same --root {ROOT} exec c1 id -u
-	same --root {ROOT} exec c1
-	same --root {ROOT} exec --user "$uid" -e X=1 --cwd /tmp c1 sh -c 'echo $X; pwd; id -u'
-	same --root {ROOT} exec -p "$T/proc.json" c1
+	[ "$uid" != 0 ] || same --root @ROOT@ create --bundle "$T/@SIDE@-b" c1
+	same --root @ROOT@ exec c1 id -u
+	same --root @ROOT@ exec c1
+	# shellcheck disable=SC2016 # expanded in the container
+	same --root @ROOT@ exec --user "$uid" -e X=1 --cwd /tmp c1 sh -c 'echo $X; pwd; id -u'
+	same --root @ROOT@ exec -p "$T/proc.json" c1
 	# a process file from a pipe, /dev/stdin and a FIFO
 	n=$((n + 1))
 	rc=0
@@ -182,19 +183,19 @@ lifecycle() {
 	echo $rc >"$T/gate.rc"
 	compare "exec -p <(pipe)"
 	grep -q from-file "$T/gate.out" || fail "exec -p pipe: $(cat "$T/gate.out" "$T/gate.err")"
-	IN=$T/proc.json same --root {ROOT} exec -p /dev/stdin c1
+	IN=$T/proc.json same --root @ROOT@ exec -p /dev/stdin c1
 	# stdin a pipe: a fresh one for each side
-	side runc --root {ROOT} exec --process /dev/stdin c1 < <(cat "$T/proc.json")
-	side gate --root {ROOT} exec --process /dev/stdin c1 < <(cat "$T/proc.json")
+	side runc --root @ROOT@ exec --process /dev/stdin c1 < <(cat "$T/proc.json")
+	side gate --root @ROOT@ exec --process /dev/stdin c1 < <(cat "$T/proc.json")
 	compare "exec -p /dev/stdin (pipe)"
 	grep -q from-file "$T/gate.out" || fail "exec -p /dev/stdin: $(cat "$T/gate.err")"
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
 	(cat "$T/proc.json" >"$T/fifo") &
-	side runc --root {ROOT} exec -p "$T/fifo" c1
+	side runc --root @ROOT@ exec -p "$T/fifo" c1
 	wait
 	(cat "$T/proc.json" >"$T/fifo") &
-	side gate --root {ROOT} exec -p "$T/fifo" c1
+	side gate --root @ROOT@ exec -p "$T/fifo" c1
 	wait
 	compare "exec -p FIFO"
 	grep -q from-file "$T/gate.out" || fail "exec -p FIFO: $(cat "$T/gate.err")"
@@ -203,7 +204,7 @@ lifecycle() {
 	for s in runc gate; do
 		rm -f "$T/$s.sock" "$T/$s.tty"
 		"$HELPERS/console-receiver" "$T/$s.sock" "$T/$s.tty"
-		side $s --root {ROOT} exec -t -d --console-socket "$T/$s.sock" c1 sh -c 'echo tty-ok; tty'
+		side $s --root @ROOT@ exec -t -d --console-socket "$T/$s.sock" c1 sh -c 'echo tty-ok; tty'
 		for _ in $(seq 50); do grep -q pts "$T/$s.tty" 2>/dev/null && break; sleep 0.1; done
 	done
 	n=$((n + 1))
@@ -211,47 +212,51 @@ lifecycle() {
 	grep -q tty-ok "$T/gate.tty" || fail "console: $(cat "$T/gate.tty")"
 	diff <(norm "$T/runc.tty") <(norm "$T/gate.tty") || fail "console output differs"
 	# descriptors handed to the process, and no other
-	IN=/dev/null same --root {ROOT} exec --preserve-fds 1 c1 ls /proc/self/fd 3</dev/null
-	same --root {ROOT} run --preserve-fds 2 --bundle "$T/{SIDE}-fds" c2 3</dev/null 4</dev/null
-	same --root {ROOT} exec --cgroup sub c1 true
+	IN=/dev/null same --root @ROOT@ exec --preserve-fds 1 c1 ls /proc/self/fd 3</dev/null
+	same --root @ROOT@ run --preserve-fds 2 --bundle "$T/@SIDE@-fds" c2 3</dev/null 4</dev/null
+	same --root @ROOT@ exec --cgroup sub c1 true
 	if [ "$uid" != 0 ]; then
 		# where the policy decides: a sibling cgroup sharing the prefix
 		# (runc 1.1 checks only that) and a restore are refused
 		rc=0
 		"$OCIGATE" --root "$GR" exec --cgroup ../c1x c1 true >"$T/out" 2>"$T/err" || rc=$?
-		[ "$rc" = 1 ] && grep -q -- '--cgroup "../c1x"' "$T/err" || fail "exec --cgroup ../c1x: $rc $(cat "$T/err")"
+		if [ "$rc" != 1 ] || ! grep -q -- '--cgroup "../c1x"' "$T/err"; then
+			fail "exec --cgroup ../c1x: $rc $(cat "$T/err")"
+		fi
 		rc=0
 		"$OCIGATE" --root "$GR" restore --bundle "$T/gate-fds" c8 >"$T/out" 2>"$T/err" || rc=$?
-		[ "$rc" = 1 ] && grep -q 'restore: a checkpoint image' "$T/err" || fail "restore: $rc $(cat "$T/err")"
+		if [ "$rc" != 1 ] || ! grep -q 'restore: a checkpoint image' "$T/err"; then
+			fail "restore: $rc $(cat "$T/err")"
+		fi
 	fi
-	same --root {ROOT} pause c1
-	same --root {ROOT} state c1
-	same --root {ROOT} exec c1 true
-	same --root {ROOT} resume c1
-	same --root {ROOT} resume c1
+	same --root @ROOT@ pause c1
+	same --root @ROOT@ state c1
+	same --root @ROOT@ exec c1 true
+	same --root @ROOT@ resume c1
+	same --root @ROOT@ resume c1
 	# the bundle loses its config: runc's words, without runc reading it
 	for s in runc gate; do mv "$T/$s-b/config.json" "$T/$s-b/config.away"; done
-	same --root {ROOT} exec c1 true
-	same --root {ROOT} --log "$T/{SIDE}-log3" --log-format json exec c1 true
+	same --root @ROOT@ exec c1 true
+	same --root @ROOT@ --log "$T/@SIDE@-log3" --log-format json exec c1 true
 	diff <(norm "$T/runc-log3") <(norm "$T/gate-log3") || fail "exec without config: --log differs"
-	same --root {ROOT} exec c1
+	same --root @ROOT@ exec c1
 	for s in runc gate; do mv "$T/$s-b/config.away" "$T/$s-b/config.json"; done
-	same --root {ROOT} kill c1 KILL
+	same --root @ROOT@ kill c1 KILL
 	rt_wait_status_root "$RR" c1 stopped
 	rt_wait_status_root "$GR" c1 stopped
-	same --root {ROOT} exec c1 true
-	same --root {ROOT} delete c1
-	same --root {ROOT} create --bundle "$T/{SIDE}-b" --pid-file "$T/{SIDE}-pid" c3
-	same --root {ROOT} state c3
-	same --root {ROOT} start c3
-	same --root {ROOT} delete -f c3
-	same --root {ROOT} delete -f c2
-	same --root {ROOT} list
+	same --root @ROOT@ exec c1 true
+	same --root @ROOT@ delete c1
+	same --root @ROOT@ create --bundle "$T/@SIDE@-b" --pid-file "$T/@SIDE@-pid" c3
+	same --root @ROOT@ state c3
+	same --root @ROOT@ start c3
+	same --root @ROOT@ delete -f c3
+	same --root @ROOT@ delete -f c2
+	same --root @ROOT@ list
 }
 
 rt_wait_status_root() {
-	local i s
-	for i in $(seq 50); do
+	local s
+	for _ in $(seq 50); do
 		s=$("$RUNC" --root "$1" state "$2" 2>/dev/null | jq -r .status) || s=
 		[ "$s" = "$3" ] && return 0
 		sleep 0.1
@@ -262,7 +267,7 @@ rt_wait_status_root() {
 lifecycle 0
 # restore: runc's CRIU fails on this kernel; the gate lets runc say so
 # under the privileged preset
-same --root {ROOT} restore --bundle "$T/{SIDE}-b" --image-path "$T/nonexistent" c8
+same --root @ROOT@ restore --bundle "$T/@SIDE@-b" --image-path "$T/nonexistent" c8
 
 # ---- restricted preset, a compliant non-root container ----
 rt_policy ''
@@ -276,13 +281,14 @@ jq '.user = {uid: 1000, gid: 1000} | .noNewPrivileges = true' "$T/proc.json" >"$
 lifecycle 1000
 cmp "$T/gate-b/config.json" "$T/gate-b.before" || fail "a compliant config was rewritten"
 # the restricted preset has things to say, and says them only where it decides
-same --root {ROOT} exec nope ls
-same --root {ROOT} create --bundle "$T/nonexistent" c9
-same --root {ROOT} run
+same --root @ROOT@ exec nope ls
+same --root @ROOT@ create --bundle "$T/nonexistent" c9
+same --root @ROOT@ run
 [ "$(grep -c '"decision":"reject"' "$T/audit.jsonl")" = 2 ] ||
 	fail "rejections audited: $(grep '"decision":"reject"' "$T/audit.jsonl")"
 
 # ---- rewrite -o never replaces a device (in a private /dev) ----
+# shellcheck disable=SC2016 # the inner shell's own $1 and $2
 unshare -m --propagation private bash -c '
 	set -e
 	mount -t tmpfs tmpfs /dev
