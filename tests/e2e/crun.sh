@@ -122,8 +122,11 @@ if out=$(gate run --bundle "$W/b1" c1 </dev/null 2>&1); then
 else
 	not_ok "compliant bundle runs through ocigate -> crun" "$out" "$(cat "$LOG" 2>/dev/null)"
 fi
-grep -q " run --bundle $W/b1 c1\$" "$W/crun.argv" && ok "crun got the run, argv unchanged" ||
-	not_ok "crun got the run, argv unchanged" "$(cat "$W/crun.argv")"
+# Every word but the bundle unchanged: ocigate hands the runtime the bundle
+# directory it judged, pinned as an open descriptor.
+grep -q -E " --log-format json run --bundle=/proc/self/fd/[0-9]+ c1\$" "$W/crun.argv" &&
+	ok "crun got the run, argv unchanged but for the pinned bundle" ||
+	not_ok "crun got the run, argv unchanged but for the pinned bundle" "$(cat "$W/crun.argv")"
 check_contains "config.json annotation ocigate.rewrites" \
 	"$(jq -r '.annotations["ocigate.rewrites"] // empty' "$W/b1/config.json")" \
 	capabilities no-new-privileges readonly-rootfs seccomp
