@@ -225,7 +225,8 @@ START_TEST (test_wrong_type_is_error)
       tu_set (d, "linux/resources/pids/limit", bad[i]);
       char *text = tu_json (ocigate_doc_root (d));
       ocigate_error_t err = NULL;
-      ocigate_doc_t *p = ocigate_config_parse (text, strlen (text), tu_default_policy (), "c.json", &err);
+      ocigate_doc_t *p
+          = ocigate_config_parse (text, strlen (text), tu_default_policy (), "c.json", &err);
       ck_assert_msg (p == NULL, "%s accepted", bad[i]);
       ck_assert (strstr (err->msg, "/linux/resources/pids/limit") != NULL);
       ocigate_error_free (&err);
