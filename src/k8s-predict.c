@@ -590,6 +590,87 @@ predict_namespaces (struct pred *P, ocigate_json_t *lx)
     ns_entry (P, ns, "network", "net");
 }
 
+/* containerd's DefaultProfile allows more syscalls for the capabilities
+ * in the bounding set; the embedded profile is the one for its default
+ * set (chroot, for CAP_SYS_CHROOT, the only one among them). */
+static void
+seccomp_caps (struct pred *P, ocigate_json_t *rules)
+{
+  static const struct
+  {
+    const char *cap;
+    const char *const names[24];
+  } extra[] = {
+    { "CAP_DAC_READ_SEARCH", { "open_by_handle_at" } },
+    { "CAP_SYS_ADMIN",
+      { "bpf",
+        "clone",
+        "clone3",
+        "fanotify_init",
+        "fsconfig",
+        "fsmount",
+        "fsopen",
+        "fspick",
+        "lookup_dcookie",
+        "mount",
+        "mount_setattr",
+        "move_mount",
+        "name_to_handle_at",
+        "open_tree",
+        "perf_event_open",
+        "quotactl",
+        "quotactl_fd",
+        "setdomainname",
+        "sethostname",
+        "setns",
+        "syslog",
+        "umount",
+        "umount2",
+        "unshare" } },
+    { "CAP_SYS_BOOT", { "reboot" } },
+    { "CAP_SYS_MODULE", { "delete_module", "init_module", "finit_module" } },
+    { "CAP_SYS_PACCT", { "acct" } },
+    { "CAP_SYS_PTRACE",
+      { "kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev",
+        "ptrace" } },
+    { "CAP_SYS_RAWIO", { "iopl", "ioperm" } },
+    { "CAP_SYS_TIME", { "settimeofday", "stime", "clock_settime", "clock_settime64" } },
+    { "CAP_SYS_TTY_CONFIG", { "vhangup" } },
+    { "CAP_SYS_NICE", { "get_mempolicy", "mbind", "set_mempolicy" } },
+    { "CAP_SYSLOG", { "syslog" } },
+    { "CAP_BPF", { "bpf" } },
+    { "CAP_PERFMON", { "perf_event_open" } },
+  };
+  ocigate_doc_t *d = P->doc;
+  const ocigate_json_t *bounding = oj_path (P->root, "process/capabilities/bounding");
+  bool chroot = false;
+  for (size_t i = 0; i < oj_len (bounding); i++)
+    chroot |= oj_str_eq (oj_at (bounding, i), "CAP_SYS_CHROOT");
+  for (size_t i = 0; !chroot && i < oj_len (rules); i++)
+    {
+      const ocigate_json_t *names = oj_get (oj_at (rules, i), "names");
+      if (oj_len (names) == 1 && oj_str_eq (oj_at (names, 0), "chroot"))
+        {
+          oj_remove_at (rules, i);
+          break;
+        }
+    }
+  for (size_t k = 0; k < ARRAY_SIZE (extra); k++)
+    {
+      bool has = false;
+      for (size_t i = 0; i < oj_len (bounding); i++)
+        has |= oj_str_eq (oj_at (bounding, i), extra[k].cap);
+      if (!has)
+        continue;
+      ocigate_json_t *r = oj_new (d, OJ_OBJECT);
+      ocigate_json_t *names = oj_ensure_array (d, r, "names");
+      for (size_t n = 0; n < ARRAY_SIZE (extra[k].names) && extra[k].names[n]; n++)
+        oj_append (d, names, oj_new_string (d, extra[k].names[n]));
+      oj_set (d, r, "action", oj_new_string (d, "SCMP_ACT_ALLOW"));
+      oj_append (d, rules, r);
+    }
+}
+
 static int
 predict_seccomp (struct pred *P, ocigate_json_t *lx, ocigate_error_t *err)
 {
@@ -612,7 +693,9 @@ predict_seccomp (struct pred *P, ocigate_json_t *lx, ocigate_error_t *err)
       ocigate_containerd_seccomp_json, strlen (ocigate_containerd_seccomp_json), &o, err);
   if (prof == NULL)
     return -1;
-  oj_set (P->doc, lx, "seccomp", oj_copy (P->doc, ocigate_doc_root (prof)));
+  ocigate_json_t *sp2 = oj_copy (P->doc, ocigate_doc_root (prof));
+  oj_set (P->doc, lx, "seccomp", sp2);
+  seccomp_caps (P, oj_get (sp2, "syscalls"));
   return 0;
 }
 
@@ -635,7 +718,7 @@ predict (struct pred *P, ocigate_error_t *err)
       origin (P, "/linux/maskedPaths", p, pos);
       origin (P, "/linux/readonlyPaths", p, pos);
       origin (P, "/linux/seccomp", p, pos);
-      origin (P, "/", p, pos);
+      origin (P, "", p, pos); /* the privileged fingerprint */
     }
   if (predict_user (P, proc, err) < 0)
     return -1;
@@ -776,9 +859,8 @@ locate (struct pred *P, const char *ptr)
   for (size_t i = 0; i < P->no; i++)
     {
       size_t l = strlen (P->o[i].ptr);
-      bool match = strcmp (P->o[i].ptr, "/") == 0
-                       ? strcmp (ptr, "/") == 0
-                       : strncmp (ptr, P->o[i].ptr, l) == 0 && (ptr[l] == '\0' || ptr[l] == '/');
+      bool match = l == 0 ? ptr[0] == '\0' || strcmp (ptr, "/") == 0
+                          : strncmp (ptr, P->o[i].ptr, l) == 0 && (ptr[l] == '\0' || ptr[l] == '/');
       if (match && (!found || l > bl))
         best = i, bl = l, found = true;
     }
@@ -966,7 +1048,7 @@ judge_object (const ocigate_policy_t *pol, const char *file, size_t doc, const o
       return 0;
     }
   size_t kl = strlen (kind);
-  if (kl > 4 && strcmp (kind + kl - 4, "List") == 0)
+  if (kl >= 4 && strcmp (kind + kl - 4, "List") == 0)
     {
       const ocigate_json_t *items = member (obj, "items", NULL);
       for (size_t i = 0; i < oj_len (items); i++)
