@@ -142,37 +142,43 @@ region (ocigate_doc_t *d, const k8s_loc_t *l)
   return r;
 }
 
+/* The shape of validate's JSON report on bundles: one result per
+ * container (or per file that could not be judged), findings with the
+ * manifest location and the predicted config's pointer. */
 static ocigate_json_t *
 build_json (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
 {
   ocigate_json_t *root = oj_new (d, OJ_OBJECT);
-  ocigate_json_t *arr = oj_ensure_array (d, root, "manifests");
+  set_str (d, root, "version", PACKAGE_VERSION);
+  ocigate_json_t *arr = oj_ensure_array (d, root, "results");
   for (size_t i = 0; i < n; i++)
     {
       const k8s_file_t *f = &files[i];
-      ocigate_json_t *fo = oj_new (d, OJ_OBJECT);
-      set_str (d, fo, "file", f->file);
       if (f->error)
         {
+          ocigate_json_t *fo = oj_new (d, OJ_OBJECT);
+          set_str (d, fo, "path", f->file);
+          set_str (d, fo, "verdict", "error");
           set_str (d, fo, "error", f->error);
           oj_append (d, arr, fo);
           continue;
         }
-      ocigate_json_t *cs = oj_ensure_array (d, fo, "containers");
       for (size_t j = 0; j < f->n; j++)
         {
           const k8s_item_t *it = &f->items[j];
           ocigate_json_t *c = oj_new (d, OJ_OBJECT);
+          set_str (d, c, "path", f->file);
+          set_str (d, c, "verdict", decision (&it->res));
           oj_set (d, c, "document", oj_new_int (d, (int64_t)it->doc));
           set_str (d, c, "kind", it->kind);
           set_str (d, c, "name", it->name);
           set_str (d, c, "namespace", it->namespace);
           set_str (d, c, "container", it->container);
-          set_str (d, c, "path", it->where.path);
+          set_str (d, c, "yaml_path", it->where.path);
           oj_set (d, c, "line", oj_new_int (d, it->where.line));
           oj_set (d, c, "column", oj_new_int (d, it->where.col));
-          set_str (d, c, "decision", decision (&it->res));
           set_str (d, c, "policy", it->res.policy_name);
+          set_str (d, c, "mode", ocigate_mode_name (it->res.mode));
           if (it->res.exemption >= 0)
             oj_set (d, c, "exemption", oj_new_int (d, it->res.exemption));
           ocigate_json_t *fs = oj_ensure_array (d, c, "findings");
@@ -182,17 +188,16 @@ build_json (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
               ocigate_json_t *o = oj_new (d, OJ_OBJECT);
               set_str (d, o, "rule", ocigate_rule_info (fi->rule)->id);
               set_str (d, o, "action", ocigate_action_name (fi->action));
+              set_str (d, o, "pointer", fi->pointer);
               set_str (d, o, "message", fi->message);
               set_str (d, o, "fix", ocigate_rule_info (fi->rule)->fix);
-              set_str (d, o, "path", it->locs[k].path);
+              set_str (d, o, "yaml_path", it->locs[k].path);
               oj_set (d, o, "line", oj_new_int (d, it->locs[k].line));
               oj_set (d, o, "column", oj_new_int (d, it->locs[k].col));
-              set_str (d, o, "config_pointer", fi->pointer);
               oj_append (d, fs, o);
             }
-          oj_append (d, cs, c);
+          oj_append (d, arr, c);
         }
-      oj_append (d, arr, fo);
     }
   return root;
 }

@@ -5,6 +5,7 @@
 # pids cgroup; a fork loop inside stops at the limit with EAGAIN while
 # the host still forks; a bundle with a smaller limit keeps its own.
 # The loop is bounded (500 forks) so a broken limit cannot hurt the node.
+# shellcheck source=lib/runc.sh
 . "$(dirname "$0")/lib/runc.sh"
 rt_setup
 
@@ -24,6 +25,7 @@ pids_dir() {
 
 # pid 1 starts the loop in a subshell; when fork fails the subshell dies
 # with ash's "can't fork" message and pid 1 reports, then waits.
+# shellcheck disable=SC2016 # expanded by the container's shell
 bomb='( i=0; while [ $i -lt 500 ]; do sleep 1000 & i=$((i+1)); done; echo LOOP-DONE ); echo BOMB-STOPPED; exec sleep 1000'
 rt_bundle "$T/b" 1000 "$(jq -nc --arg c "$bomb" '["sh","-c",$c]')"
 jq -e '.linux.resources.pids == null' "$T/b/config.json" >/dev/null || fail "runc spec set a pids limit"
