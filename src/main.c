@@ -74,7 +74,9 @@ static const char help_main[]
 
 static const char help_validate[]
     = "Usage: ocigate validate [OPTIONS] PATH...\n\n"
-      "Judge bundles or config files against the policy.\n\n"
+      "Judge bundles or config files against the policy.  Kubernetes manifests (*.yaml,\n"
+      "*.yml, or JSON with apiVersion and kind) are judged container by container through\n"
+      "the config containerd 1.6 would write; give either manifests or bundles.\n\n"
       "  -p, --policy FILE   policy file (default: the embedded restricted policy)\n"
       "  -f, --format FMT    text (default), json or sarif (SARIF 2.1.0)\n"
       "      --host          make the host-specific checks (namespace inodes, symlinks,\n"
