@@ -73,7 +73,7 @@ void k8s_judge_file (const ocigate_policy_t *pol, const char *path, k8s_file_t *
 void k8s_file_free (k8s_file_t *f);
 
 /* Is PATH a Kubernetes manifest rather than a bundle or config.json?  A
- * regular file named *.yaml or *.yml, or any other regular file whose
+ * path named *.yaml or *.yml (even a missing one), or a regular file whose
  * top level is a JSON object with string apiVersion and kind and no
  * ociVersion.  A directory or "-" never is. */
 bool k8s_is_manifest (const char *path, size_t max_bytes);

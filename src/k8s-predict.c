@@ -1159,10 +1159,11 @@ bool
 k8s_is_manifest (const char *path, size_t max_bytes)
 {
   struct stat st;
-  if (strcmp (path, "-") == 0 || stat (path, &st) < 0 || !S_ISREG (st.st_mode))
-    return false;
+  /* by name even when missing, so the error is about the manifest */
   if (has_suffix (path, ".yaml") || has_suffix (path, ".yml"))
     return true;
+  if (strcmp (path, "-") == 0 || stat (path, &st) < 0 || !S_ISREG (st.st_mode))
+    return false;
   cleanup_free char *buf = NULL;
   size_t len;
   if (ocigate_read_file (path, max_bytes, &buf, &len, NULL) < 0)

@@ -48,6 +48,8 @@ check "List item located" contains "$out" "list.json:19:13: reject host-namespac
 run 1 validate "$m/cronjob.yaml" "$m/daemonset-cni.yaml"
 run 2 validate "$m/cronjob.yaml" "$DATA/generated/runc-spec.json"
 check "mixing says so" contains "$err" "either manifests or bundles"
+run 2 validate "$m/cronjob.yaml" "$work/missing.yaml"
+check "a missing manifest is an error in the report" contains "$out" "missing.yaml: error: "
 
 # Reports.
 run 1 validate --format json "$m/deployment-hostpath.yaml"
