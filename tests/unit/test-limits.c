@@ -100,6 +100,7 @@ START_TEST (test_pids_no_linux)
   char *v = tu_json_at (d, "linux/resources");
   ck_assert_str_eq (v, "{\"pids\":{\"limit\":4096}}");
   free (v);
+  ocigate_doc_free (d);
 }
 END_TEST
 
