@@ -102,6 +102,21 @@ member (const ocigate_json_t *obj, const char *key, size_t *pos)
   return NULL;
 }
 
+/* A string field as the API machinery reads it: sigs.k8s.io/yaml turns
+ * a plain scalar that YAML 1.1 resolves to a number or boolean back into
+ * a string when the field is one (`image: y` is the image "true"). */
+static const char *
+sval (const ocigate_json_t *n)
+{
+  if (oj_is (n, OJ_STRING) || oj_is (n, OJ_NUMBER))
+    return n->u.str.s;
+  if (oj_is (n, OJ_TRUE))
+    return "true";
+  if (oj_is (n, OJ_FALSE))
+    return "false";
+  return NULL;
+}
+
 static k8s_loc_t
 loc_at (const char *path, size_t pos)
 {
@@ -305,8 +320,8 @@ predict_mounts (struct pred *P, bool privileged, bool ro_root, ocigate_error_t *
   for (size_t j = 0; j < oj_len (vms); j++)
     {
       const ocigate_json_t *vm = oj_at (vms, j);
-      const char *name = oj_str (member (vm, "name", NULL));
-      const char *dest = oj_str (member (vm, "mountPath", NULL));
+      const char *name = sval (member (vm, "name", NULL));
+      const char *dest = sval (member (vm, "mountPath", NULL));
       cleanup_free char *vmpath = xasprintf ("%s.volumeMounts[%zu]", P->cpath, j);
       if (name == NULL || dest == NULL)
         return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s needs name and mountPath",
@@ -315,7 +330,8 @@ predict_mounts (struct pred *P, bool privileged, bool ro_root, ocigate_error_t *
       const ocigate_json_t *vol = NULL;
       size_t k;
       for (k = 0; k < oj_len (vols); k++)
-        if (oj_str_eq (member (oj_at (vols, k), "name", NULL), name))
+        if (sval (member (oj_at (vols, k), "name", NULL))
+            && strcmp (sval (member (oj_at (vols, k), "name", NULL)), name) == 0)
           {
             vol = oj_at (vols, k);
             break;
@@ -333,9 +349,9 @@ predict_mounts (struct pred *P, bool privileged, bool ro_root, ocigate_error_t *
       if (hp)
         {
           const ocigate_json_t *path = member (hp, "path", NULL);
-          if (!oj_is (path, OJ_STRING))
+          if (sval (path) == NULL)
             return type_error (P, "hostPath.path", path ? path : hp, "a string", err);
-          src = xstrdup (oj_str (path));
+          src = xstrdup (sval (path));
           where = xasprintf ("%s.volumes[%zu].hostPath", P->pod->spec_path, k);
         }
       else
@@ -345,14 +361,14 @@ predict_mounts (struct pred *P, bool privileged, bool ro_root, ocigate_error_t *
           where = xstrdup (vmpath);
           wpos = vm->offset;
         }
-      const char *sub = oj_str (member (vm, "subPath", NULL));
+      const char *sub = sval (member (vm, "subPath", NULL));
       if (sub && *sub)
         {
           char *s2 = xasprintf ("%s/%s", src, sub);
           free (src);
           src = s2;
         }
-      const char *prop = oj_str (member (vm, "mountPropagation", NULL));
+      const char *prop = sval (member (vm, "mountPropagation", NULL));
       const char *popt = "rprivate";
       if (prop && strcmp (prop, "HostToContainer") == 0)
         popt = "rslave";
@@ -369,7 +385,7 @@ predict_mounts (struct pred *P, bool privileged, bool ro_root, ocigate_error_t *
   /* kubelet: /etc/hosts and the termination log; containerd: hostname,
    * resolv.conf and /dev/shm from the sandbox (the host's with hostIPC). */
   add_mount (P, mounts, "/etc/hosts", "bind", KUBELET_POD "/etc-hosts", b_rw);
-  const char *tmp = oj_str (member (P->c, "terminationMessagePath", NULL));
+  const char *tmp = sval (member (P->c, "terminationMessagePath", NULL));
   cleanup_free char *tlog = xasprintf (KUBELET_POD "/containers/%s/0000abcd", P->cname);
   add_mount (P, mounts, tmp ? tmp : "/dev/termination-log", "bind", tlog, b_rw);
   add_mount (P, mounts, "/etc/hostname", "bind",
@@ -481,7 +497,7 @@ list_has_all (const ocigate_json_t *l)
 {
   for (size_t i = 0; i < oj_len (l); i++)
     {
-      const char *s = oj_str (oj_at (l, i));
+      const char *s = sval (oj_at (l, i));
       if (s && strcasecmp (s, "ALL") == 0)
         return true;
     }
@@ -521,7 +537,7 @@ predict_caps (struct pred *P, ocigate_json_t *proc, bool privileged)
           const ocigate_json_t *l = pass == 0 ? add : drop;
           for (size_t i = 0; i < oj_len (l); i++)
             {
-              const char *s = oj_str (oj_at (l, i));
+              const char *s = sval (oj_at (l, i));
               if (s == NULL || strcasecmp (s, "ALL") == 0)
                 continue;
               strbuf_t b = { 0 };
@@ -675,12 +691,12 @@ static int
 predict_seccomp (struct pred *P, ocigate_json_t *lx, ocigate_error_t *err)
 {
   const ocigate_json_t *sp = sc_field (P, "seccompProfile", "/linux/seccomp");
-  const char *type = oj_str (member (sp, "type", NULL));
+  const char *type = sval (member (sp, "type", NULL));
   if (type == NULL || strcmp (type, "Unconfined") == 0)
     return 0; /* the kubelet's default: no filter */
   if (strcmp (type, "Localhost") == 0)
     {
-      P->seccomp_localhost = oj_str (member (sp, "localhostProfile", NULL));
+      P->seccomp_localhost = sval (member (sp, "localhostProfile", NULL));
       if (P->seccomp_localhost == NULL)
         P->seccomp_localhost = "";
       return 0;
@@ -725,9 +741,9 @@ predict (struct pred *P, ocigate_error_t *err)
   ocigate_json_t *args = oj_ensure_array (d, proc, "args");
   const ocigate_json_t *cmd = member (P->c, "command", NULL);
   for (size_t i = 0; i < oj_len (cmd); i++)
-    if (oj_str (oj_at (cmd, i)))
-      oj_append (d, args, oj_new_string (d, oj_str (oj_at (cmd, i))));
-  const char *wd = oj_str (member (P->c, "workingDir", &pos));
+    if (sval (oj_at (cmd, i)))
+      oj_append (d, args, oj_new_string (d, sval (oj_at (cmd, i))));
+  const char *wd = sval (member (P->c, "workingDir", &pos));
   if (wd)
     {
       cleanup_free char *p = xasprintf ("%s.workingDir", P->cpath);
@@ -744,20 +760,20 @@ predict (struct pred *P, ocigate_error_t *err)
   /* AppArmor: containerd writes a profile only for Localhost (on a host
    * without AppArmor it writes none at all). */
   const ocigate_json_t *aa = sc_field (P, "appArmorProfile", "/process/apparmorProfile");
-  const char *aat = oj_str (member (aa, "type", NULL));
+  const char *aat = sval (member (aa, "type", NULL));
   cleanup_free char *ann_key
       = xasprintf ("container.apparmor.security.beta.kubernetes.io/%s", P->cname);
-  const char *aa_ann = oj_str (member (member (P->pod->meta, "annotations", NULL), ann_key, NULL));
-  if (aat && strcmp (aat, "Localhost") == 0 && oj_str (member (aa, "localhostProfile", NULL)))
+  const char *aa_ann = sval (member (member (P->pod->meta, "annotations", NULL), ann_key, NULL));
+  if (aat && strcmp (aat, "Localhost") == 0 && sval (member (aa, "localhostProfile", NULL)))
     oj_set (d, proc, "apparmorProfile",
-            oj_new_string (d, oj_str (member (aa, "localhostProfile", NULL))));
+            oj_new_string (d, sval (member (aa, "localhostProfile", NULL))));
   else if (aa == NULL && aa_ann && strncmp (aa_ann, "localhost/", 10) == 0)
     oj_set (d, proc, "apparmorProfile", oj_new_string (d, aa_ann + 10));
   const ocigate_json_t *se = sc_field (P, "seLinuxOptions", "/process/selinuxLabel");
   if (se && !privileged)
     {
-      const char *u = oj_str (member (se, "user", NULL)), *r = oj_str (member (se, "role", NULL));
-      const char *t = oj_str (member (se, "type", NULL)), *l = oj_str (member (se, "level", NULL));
+      const char *u = sval (member (se, "user", NULL)), *r = sval (member (se, "role", NULL));
+      const char *t = sval (member (se, "type", NULL)), *l = sval (member (se, "level", NULL));
       cleanup_free char *label = xasprintf ("%s:%s:%s:%s", u ? u : "system_u", r ? r : "system_r",
                                             t ? t : "container_t", l ? l : "s0");
       oj_set (d, proc, "selinuxLabel", oj_new_string (d, label));
@@ -785,7 +801,7 @@ predict (struct pred *P, ocigate_error_t *err)
     return -1;
 
   ocigate_json_t *ann = oj_ensure_object (d, root, "annotations");
-  const char *image = oj_str (member (P->c, "image", &pos));
+  const char *image = sval (member (P->c, "image", &pos));
   cleanup_free char *img = normalize_image (image ? image : "");
   cleanup_free char *ipath = xasprintf ("%s.image", P->cpath);
   origin (P, "/annotations/io.kubernetes.cri.image-name", ipath, pos);
@@ -817,7 +833,7 @@ predict (struct pred *P, ocigate_error_t *err)
                                      *P->pod->qos ? "/" : "", P->pod->qos);
   oj_set (d, lx, "cgroupsPath", oj_new_string (d, cg));
   predict_namespaces (P, lx);
-  const char *pm = oj_str (member (P->csc, "procMount", &pos));
+  const char *pm = sval (member (P->csc, "procMount", &pos));
   if (pm && strcmp (pm, "Unmasked") == 0)
     {
       cleanup_free char *p = xasprintf ("%s.securityContext.procMount", P->cpath);
@@ -839,7 +855,7 @@ predict (struct pred *P, ocigate_error_t *err)
       ocigate_json_t *m = oj_ensure_object (d, lx, "sysctl");
       for (size_t i = 0; i < oj_len (sys); i++)
         {
-          const char *n = oj_str (member (oj_at (sys, i), "name", NULL));
+          const char *n = sval (member (oj_at (sys, i), "name", NULL));
           const ocigate_json_t *v = member (oj_at (sys, i), "value", NULL);
           if (n == NULL || v == NULL || !(oj_is (v, OJ_STRING) || oj_is (v, OJ_NUMBER)))
             return type_error (P, "a sysctl", oj_at (sys, i), "{name, value}", err);
@@ -920,7 +936,7 @@ judge_container (const ocigate_policy_t *pol, struct pod *pod, const ocigate_jso
   P.csc = member (c, "securityContext", NULL);
   if (P.csc && !oj_is (P.csc, OJ_OBJECT))
     P.csc = NULL;
-  P.cname = oj_str (member (c, "name", NULL));
+  P.cname = sval (member (c, "name", NULL));
   if (P.cname == NULL)
     {
       ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s has no name", pod->file,
@@ -988,6 +1004,146 @@ qos_class (const ocigate_json_t *spec)
   return !any ? "besteffort" : guaranteed ? "" : "burstable";
 }
 
+/* ---- the types of what the prediction reads ----
+ * The API server refuses a manifest whose fields have the wrong type;
+ * reading such a field as absent would judge a pod that cannot exist
+ * and let the real one through unjudged, so it is an error here.
+ * Parents come before their children; "[]" is every element; "%s" the
+ * three container lists. */
+static const struct
+{
+  const char *path;
+  char t; /* L list, O object, S string, B boolean */
+} spec_types[] = {
+  { "securityContext", 'O' },
+  { "securityContext.runAsNonRoot", 'B' },
+  { "securityContext.supplementalGroups", 'L' },
+  { "securityContext.sysctls", 'L' },
+  { "securityContext.sysctls[]", 'O' },
+  { "securityContext.sysctls[].name", 'S' },
+  { "securityContext.seccompProfile", 'O' },
+  { "securityContext.seccompProfile.type", 'S' },
+  { "securityContext.seccompProfile.localhostProfile", 'S' },
+  { "securityContext.appArmorProfile", 'O' },
+  { "securityContext.appArmorProfile.type", 'S' },
+  { "securityContext.appArmorProfile.localhostProfile", 'S' },
+  { "securityContext.seLinuxOptions", 'O' },
+  { "securityContext.seLinuxOptions.user", 'S' },
+  { "securityContext.seLinuxOptions.role", 'S' },
+  { "securityContext.seLinuxOptions.type", 'S' },
+  { "securityContext.seLinuxOptions.level", 'S' },
+  { "hostPID", 'B' },
+  { "hostIPC", 'B' },
+  { "hostNetwork", 'B' },
+  { "shareProcessNamespace", 'B' },
+  { "automountServiceAccountToken", 'B' },
+  { "volumes", 'L' },
+  { "volumes[]", 'O' },
+  { "volumes[].name", 'S' },
+  { "volumes[].hostPath", 'O' },
+  { "volumes[].hostPath.path", 'S' },
+  { "%s", 'L' },
+  { "%s[]", 'O' },
+  { "%s[].name", 'S' },
+  { "%s[].image", 'S' },
+  { "%s[].command", 'L' },
+  { "%s[].command[]", 'S' },
+  { "%s[].workingDir", 'S' },
+  { "%s[].terminationMessagePath", 'S' },
+  { "%s[].resources", 'O' },
+  { "%s[].resources.limits", 'O' },
+  { "%s[].resources.requests", 'O' },
+  { "%s[].volumeMounts", 'L' },
+  { "%s[].volumeMounts[]", 'O' },
+  { "%s[].volumeMounts[].name", 'S' },
+  { "%s[].volumeMounts[].mountPath", 'S' },
+  { "%s[].volumeMounts[].readOnly", 'B' },
+  { "%s[].volumeMounts[].mountPropagation", 'S' },
+  { "%s[].volumeMounts[].subPath", 'S' },
+  { "%s[].securityContext", 'O' },
+  { "%s[].securityContext.privileged", 'B' },
+  { "%s[].securityContext.allowPrivilegeEscalation", 'B' },
+  { "%s[].securityContext.readOnlyRootFilesystem", 'B' },
+  { "%s[].securityContext.runAsNonRoot", 'B' },
+  { "%s[].securityContext.procMount", 'S' },
+  { "%s[].securityContext.capabilities", 'O' },
+  { "%s[].securityContext.capabilities.add", 'L' },
+  { "%s[].securityContext.capabilities.add[]", 'S' },
+  { "%s[].securityContext.capabilities.drop", 'L' },
+  { "%s[].securityContext.capabilities.drop[]", 'S' },
+  { "%s[].securityContext.seccompProfile", 'O' },
+  { "%s[].securityContext.seccompProfile.type", 'S' },
+  { "%s[].securityContext.seccompProfile.localhostProfile", 'S' },
+  { "%s[].securityContext.appArmorProfile", 'O' },
+  { "%s[].securityContext.appArmorProfile.type", 'S' },
+  { "%s[].securityContext.appArmorProfile.localhostProfile", 'S' },
+  { "%s[].securityContext.seLinuxOptions", 'O' },
+  { "%s[].securityContext.seLinuxOptions.user", 'S' },
+  { "%s[].securityContext.seLinuxOptions.role", 'S' },
+  { "%s[].securityContext.seLinuxOptions.type", 'S' },
+  { "%s[].securityContext.seLinuxOptions.level", 'S' },
+};
+
+static int
+check_type (const char *file, const ocigate_json_t *n, const char *pat, const char *at, char t,
+            ocigate_error_t *err)
+{
+  if (n == NULL || oj_is (n, OJ_NULL))
+    return 0;
+  if (*pat == '\0')
+    {
+      bool ok = t == 'L'   ? oj_is (n, OJ_ARRAY)
+                : t == 'O' ? oj_is (n, OJ_OBJECT)
+                : t == 'S' ? sval (n) != NULL
+                           : oj_is_bool (n);
+      if (ok)
+        return 0;
+      return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s must be %s", file,
+                                 K8S_LINE (n->offset), K8S_COL (n->offset), at,
+                                 t == 'L'   ? "a list"
+                                 : t == 'O' ? "a mapping"
+                                 : t == 'S' ? "a string"
+                                            : "true or false");
+    }
+  const char *dot = strchr (pat, '.');
+  size_t l = dot ? (size_t)(dot - pat) : strlen (pat);
+  const char *rest = dot ? dot + 1 : "";
+  bool each = l > 2 && memcmp (pat + l - 2, "[]", 2) == 0;
+  cleanup_free char *key = xstrndup (pat, each ? l - 2 : l);
+  cleanup_free char *path = xasprintf ("%s%s%s", at, *at ? "." : "", key);
+  const ocigate_json_t *v = member (n, key, NULL);
+  if (!each)
+    return check_type (file, v, rest, path, t, err);
+  if (v == NULL || !oj_is (v, OJ_ARRAY))
+    return 0; /* the list itself is checked by its own entry */
+  for (size_t i = 0; i < oj_len (v); i++)
+    {
+      cleanup_free char *ip = xasprintf ("%s[%zu]", path, i);
+      if (check_type (file, oj_at (v, i), rest, ip, t, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+check_spec_types (const char *file, const ocigate_json_t *spec, const char *spec_path,
+                  ocigate_error_t *err)
+{
+  static const char *const lists[] = { "initContainers", "containers", "ephemeralContainers" };
+  for (size_t l = 0; l < ARRAY_SIZE (lists); l++)
+    for (size_t i = 0; i < ARRAY_SIZE (spec_types); i++)
+      {
+        const char *p = spec_types[i].path;
+        bool per_list = strncmp (p, "%s", 2) == 0;
+        if (!per_list && l > 0)
+          continue;
+        cleanup_free char *pat = per_list ? xasprintf ("%s%s", lists[l], p + 2) : xstrdup (p);
+        if (check_type (file, spec, pat, spec_path, spec_types[i].t, err) < 0)
+          return -1;
+      }
+  return 0;
+}
+
 static k8s_item_t *
 new_item (k8s_file_t *out)
 {
@@ -1051,6 +1207,9 @@ judge_object (const ocigate_policy_t *pol, const char *file, size_t doc, const o
   if (kl >= 4 && strcmp (kind + kl - 4, "List") == 0)
     {
       const ocigate_json_t *items = member (obj, "items", NULL);
+      cleanup_free char *ip = xasprintf ("%sitems", prefix);
+      if (check_type (file, items, "", ip, 'L', err) < 0)
+        return -1;
       for (size_t i = 0; i < oj_len (items); i++)
         {
           cleanup_free char *p = xasprintf ("%sitems[%zu].", prefix, i);
@@ -1061,15 +1220,22 @@ judge_object (const ocigate_policy_t *pol, const char *file, size_t doc, const o
     }
   const char *sp;
   const ocigate_json_t *meta = NULL;
+  sp = NULL;
   const ocigate_json_t *spec = pod_spec (obj, kind, &sp, &meta);
-  if (spec == NULL)
+  if (sp == NULL)
     {
-      out->skipped++;
+      out->skipped++; /* a kind that runs no container */
       return 0;
     }
+  if (!oj_is (spec, OJ_OBJECT))
+    return ocigate_make_error (err, 0, "`%s`: line %u, column %u: %s has no pod spec at %s%s", file,
+                               K8S_LINE (obj->offset), K8S_COL (obj->offset), kind, prefix, sp);
+  cleanup_free char *full = xasprintf ("%s%s", prefix, sp);
+  if (check_spec_types (file, spec, full, err) < 0)
+    return -1;
   const ocigate_json_t *ometa = member (obj, "metadata", NULL);
-  const char *ns = oj_str (member (ometa, "namespace", NULL));
-  const char *name = oj_str (member (ometa, "name", NULL));
+  const char *ns = sval (member (ometa, "namespace", NULL));
+  const char *name = sval (member (ometa, "name", NULL));
   struct pod pod = { .file = file,
                      .spec = spec,
                      .meta = meta,

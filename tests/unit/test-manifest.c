@@ -672,6 +672,29 @@ START_TEST (test_scalars)
                       "  - {name: a, image: x, securityContext: {runAsUser: \"1000\"}}\n");
   ck_assert (strstr (m, "runAsUser") != NULL);
   free (m);
+  /* a field of the wrong type is an error, never an absent field: the
+   * API server refuses such a pod, and reading "true" as unset would
+   * judge another one */
+  m = bad_yaml ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                "  - {name: a, image: x, securityContext: {privileged: \"true\"}}\n");
+  ck_assert_msg (strstr (m, "spec.containers[0].securityContext.privileged must be true or false"),
+                 "%s", m);
+  free (m);
+  m = bad_yaml ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                "    name: a\n");
+  ck_assert_msg (strstr (m, "spec.containers must be a list"), "%s", m);
+  free (m);
+  m = bad_yaml ("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec: {}\n");
+  ck_assert_msg (strstr (m, "no pod spec"), "%s", m);
+  free (m);
+  /* near miss: a plain scalar in a string field is a string there */
+  judge_text (NULL,
+              "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+              "  - {name: 1234, image: y, securityContext: {runAsUser: 3, runAsGroup: 3}}\n",
+              &f);
+  ck_assert_str_eq (f.items[0].container, "1234");
+  ck_assert (strstr (f.items[0].config, "docker.io/library/true:latest") != NULL);
+  k8s_file_free (&f);
 }
 END_TEST
 
