@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(autoconf automake libtool pkg-config make gcc libyajl-dev libcap-dev libseccomp-dev
-       libapparmor-dev libselinux1-dev check)
+       libapparmor-dev libselinux1-dev check libyaml-dev)
 demo=(runc busybox-static jq)
 test=(clang libclang-rt-14-dev clang-format runc crun busybox-static jq containerd
       containernetworking-plugins podman conmon catatonit umoci skopeo apparmor

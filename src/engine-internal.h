@@ -71,6 +71,7 @@ RULE_FNS (mount_propagation);
 RULE_FNS (runtime_annotations);
 RULE_FNS (process_limits);
 RULE_FNS (cgroups_path);
+RULE_FNS (resource_limits);
 
 /* The process object under judgement: config.process, or the exec
  * process document's root. */

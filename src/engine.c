@@ -98,6 +98,10 @@ const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
         "leave linux.cgroupsPath to the engine (kubelet's pod cgroup, podman's libpod_parent or "
         "machine.slice)",
         cgroups_path, NULL, false),
+  RULE (R_RESOURCE_LIMITS, "resource-limits", "no pids or memory limit", A_RW, A_OFF,
+        "set resources.limits.memory in the pod spec; the pids limit is limits.pids in the "
+        "policy (the kubelet's podPidsLimit for the pod)",
+        resource_limits, fix_resource_limits, false),
 };
 
 const ocigate_rule_info_t *
@@ -300,6 +304,10 @@ static const struct field config_fields[] = {
   { "linux/resources/devices/*/major", T_I64, false },
   { "linux/resources/devices/*/minor", T_I64, false },
   { "linux/resources/devices/*/access", T_STR, false },
+  { "linux/resources/pids", T_OBJ, false },
+  { "linux/resources/pids/limit", T_I64, false },
+  { "linux/resources/memory", T_OBJ, false },
+  { "linux/resources/memory/limit", T_I64, false },
   { "linux/sysctl", T_OBJ, false },
   { "linux/sysctl/*", T_STR, false },
   { "linux/seccomp", T_OBJ, false },

@@ -972,3 +972,10 @@ ocigate_pointer_append (strbuf_t *b, const char *token)
         strbuf_append (b, p, 1);
     }
 }
+
+void
+oj_push (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, size_t klen, size_t koffset,
+         ocigate_json_t *val)
+{
+  obj_push (doc, obj, oj_arena_strdup (doc, key, klen), klen, koffset, val);
+}

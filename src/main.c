@@ -11,6 +11,7 @@
 
 #include "ocigate/engine.h"
 #include "ocigate/runtime.h"
+#include "k8s-internal.h"
 
 enum
 {
@@ -73,7 +74,9 @@ static const char help_main[]
 
 static const char help_validate[]
     = "Usage: ocigate validate [OPTIONS] PATH...\n\n"
-      "Judge bundles or config files against the policy.\n\n"
+      "Judge bundles or config files against the policy.  Kubernetes manifests (*.yaml,\n"
+      "*.yml, or JSON with apiVersion and kind) are judged container by container through\n"
+      "the config containerd 1.6 would write; give either manifests or bundles.\n\n"
       "  -p, --policy FILE   policy file (default: the embedded restricted policy)\n"
       "  -f, --format FMT    text (default), json or sarif (SARIF 2.1.0)\n"
       "      --host          make the host-specific checks (namespace inodes, symlinks,\n"
@@ -251,6 +254,15 @@ cmd_validate (int argc, char **argv)
     return fail (&err);
 
   size_t n = (size_t)(argc - optind);
+  /* Kubernetes manifests (by name or content, see k8s_is_manifest) are
+   * judged through the config the CRI would write for each container. */
+  size_t manifests = 0;
+  for (size_t i = 0; i < n; i++)
+    manifests += k8s_is_manifest (argv[optind + (int)i], pol->max_config_bytes);
+  if (manifests && manifests != n)
+    return usage_error ("validate", "%s", "give either manifests or bundles, not both");
+  if (manifests)
+    return k8s_validate (pol, fmt, argv + optind, n, stdout);
   ocigate_report_item_t *items = xzalloc (n * sizeof (*items));
   int worst = EXIT_ALLOW;
   for (size_t i = 0; i < n; i++)

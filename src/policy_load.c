@@ -116,6 +116,7 @@ ocigate_policy_default (void)
   for (size_t i = 0; i < ARRAY_SIZE (scratch); i++)
     p->readonly_tmpfs.v[p->readonly_tmpfs.n++] = xstrdup (scratch[i]);
   p->readonly_tmpfs_size = xstrdup ("64m");
+  p->limits_pids = 4096;
   return p;
 }
 
@@ -575,6 +576,14 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
       p->max_depth = (size_t)n;
       return 0;
     }
+  if (KEY ("limits.pids"))
+    {
+      /* 0: resource-limits leaves pids alone */
+      if (get_uint (L, v, key, 4194304, &n, err) < 0)
+        return -1;
+      p->limits_pids = n;
+      return 0;
+    }
   if (KEY ("exemptions"))
     {
       if (want (L, v, OJ_ARRAY, key, err) < 0)
@@ -861,6 +870,8 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   yajl_gen_integer (g, (long long)p->max_config_bytes);
   G_STR (g, "max_depth");
   yajl_gen_integer (g, (long long)p->max_depth);
+  G_STR (g, "pids");
+  yajl_gen_integer (g, (long long)p->limits_pids);
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
   if (yajl_gen_get_buf (g, &out, &len) != yajl_gen_status_ok)

@@ -118,6 +118,10 @@ void oj_set (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, ocigate_j
 ocigate_json_t *oj_ensure_object (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key);
 ocigate_json_t *oj_ensure_array (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key);
 bool oj_remove (ocigate_json_t *obj, const char *key);
+/* Append a member without looking for the key first (the caller has
+ * ruled out duplicates): linear building of large objects. */
+void oj_push (ocigate_doc_t *doc, ocigate_json_t *obj, const char *key, size_t klen, size_t koffset,
+              ocigate_json_t *val);
 void oj_append (ocigate_doc_t *doc, ocigate_json_t *arr, ocigate_json_t *val);
 void oj_remove_at (ocigate_json_t *arr, size_t i);
 /* Deep copy of a node (possibly from another document) into doc. */

@@ -56,6 +56,7 @@ typedef enum
   R_RUNTIME_ANNOTATIONS,
   R_PROCESS_LIMITS,
   R_CGROUPS_PATH,
+  R_RESOURCE_LIMITS,
   OCIGATE_RULE_COUNT
 } ocigate_rule_id_t;
 
@@ -112,6 +113,7 @@ typedef struct ocigate_policy_s
   bool audit_syslog;
   size_t max_config_bytes, max_depth;
   ocigate_strlist_t devices_allowed; /* extra "c 1:3" style entries */
+  int64_t limits_pids;               /* resource-limits: pids.limit written (0: none) */
 } ocigate_policy_t;
 
 #define OCIGATE_POLICY_PATH "/etc/ocigate/policy.json"

@@ -2398,6 +2398,7 @@ START_TEST (test_rule_table)
     { "runtime-annotations", RW, RW },
     { "process-limits", WARN, OCIGATE_ACTION_OFF },
     { "cgroups-path", REJ, REJ },
+    { "resource-limits", RW, OCIGATE_ACTION_OFF },
   };
   ck_assert_uint_eq (ARRAY_SIZE (want), OCIGATE_RULE_COUNT);
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
