@@ -36,6 +36,9 @@ done
 say "1. validate the attack corpus shipped in tests/data/attack (exit 1 = rejected)"
 "$ocigate" validate tests/data/attack/*.json | grep -E ' reject [a-z-]+ |checked:' | sort -u -t: -k1,1 || true
 
+say "1b. a Helm-style Deployment judged from its manifest, as in CI (same rules, same policy)"
+"$ocigate" validate tests/data/manifests/deployment-hostpath.yaml | grep -E ' reject |checked:' || true
+
 say "2. runc spec's own bundle: runs as root, so the restricted policy rejects it"
 "$ocigate" validate "$bundle" || echo "(exit $?)"
 
