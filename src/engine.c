@@ -1026,7 +1026,7 @@ match_list (const ocigate_strlist_t *l, const char *v, bool prefix)
     return true;
   if (v == NULL)
     return false;
-  return prefix ? ocigate_strlist_has_prefix_of (l, v) : ocigate_strlist_contains (l, v);
+  return prefix ? ocigate_strlist_has_prefix_of (l, v) : ocigate_strlist_matches (l, v);
 }
 
 static void

@@ -62,8 +62,9 @@ usage_error (const char *verb, const char *fmt, const char *arg)
 
 static const char help_main[]
     = "Usage: ocigate [RUNC-GLOBAL-FLAGS] RUNC-COMMAND [ARGS...]   (runtime mode)\n"
-      "       ocigate validate [--policy FILE] [--format text|json|sarif] [--host] PATH...\n"
-      "       ocigate rewrite [--policy FILE] [--host] [-o OUT] PATH\n"
+      "       ocigate validate [--policy FILE] [--mode M] [--format text|json|sarif] [--host]\n"
+      "                        PATH...\n"
+      "       ocigate rewrite [--policy FILE] [--mode M] [--host] [-o OUT] PATH\n"
       "       ocigate policy show|check [--policy FILE | FILE]\n"
       "       ocigate profile seccomp|apparmor\n"
       "       ocigate version\n\n"
@@ -78,10 +79,14 @@ static const char help_validate[]
       "*.yml, or JSON with apiVersion and kind) are judged container by container through\n"
       "the config containerd 1.6 would write; give either manifests or bundles.\n\n"
       "  -p, --policy FILE   policy file (default: the embedded restricted policy)\n"
+      "  -m, --mode MODE     judge in this mode instead of the policy's: enforce (CI with\n"
+      "                      a warn or audit node policy), warn or audit\n"
       "  -f, --format FMT    text (default), json or sarif (SARIF 2.1.0)\n"
       "      --host          make the host-specific checks (namespace inodes, symlinks,\n"
       "                      AppArmor/SELinux state) as runtime mode does\n"
       "  -h, --help          this help\n\n"
+      "Options may come anywhere on the line; `--` ends them (a PATH after it may\n"
+      "start with -).\n\n"
       "Exit status: 0 every config would run (perhaps after rewrites), 1 at least one\n"
       "is rejected, 2 at least one could not be judged (unreadable, malformed, bad policy).\n";
 
@@ -89,16 +94,25 @@ static const char help_rewrite[]
     = "Usage: ocigate rewrite [OPTIONS] PATH\n\n"
       "Print the config as ocigate would hand it to the runtime.\n\n"
       "  -p, --policy FILE   policy file (default: the embedded restricted policy)\n"
+      "  -m, --mode MODE     enforce, warn or audit instead of the policy's mode (warn\n"
+      "                      and audit change nothing)\n"
       "  -o, --output FILE   write there atomically instead of stdout (may be PATH itself)\n"
       "      --host          make the host-specific checks\n"
       "  -h, --help          this help\n\n"
+      "Options may come anywhere on the line; `--` ends them.\n\n"
       "Exit status: 0 written, 1 rejected (nothing written), 2 error.\n";
 
 static const char help_policy[]
-    = "Usage: ocigate policy show [--policy FILE]\n"
+    = "Usage: ocigate policy show [--policy FILE | FILE]\n"
       "       ocigate policy check [--policy FILE | FILE]\n\n"
-      "show prints the effective policy with every default filled in; check lints a\n"
-      "policy file (exit 0 valid, 2 invalid with the line and column of the problem).\n";
+      "show prints the effective policy with every default filled in (it loads back\n"
+      "with check); check lints a policy file (exit 0 valid, 2 invalid, each problem\n"
+      "on a line with its line and column) and what the file names on this machine:\n"
+      "syscall names, the runtime, the audit path.\n\n"
+      "Without a FILE both take the policy runtime mode loads: $OCIGATE_POLICY, "
+      "else\n" OCIGATE_POLICY_PATH " if it exists, else the embedded default; read as\n"
+      "runtime mode reads it (owned by root, writable by no one else).  The source\n"
+      "is named on stderr and in show's \"source\" field.\n";
 
 static const char help_profile[] = "Usage: ocigate profile seccomp|apparmor\n\n"
                                    "Print an embedded default profile.\n";
@@ -109,9 +123,13 @@ enum
 };
 
 static const struct option verb_opts[] = {
-  { "policy", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
-  { "output", required_argument, NULL, 'o' }, { "host", no_argument, NULL, OPT_HOST },
-  { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+  { "policy", required_argument, NULL, 'p' },
+  { "format", required_argument, NULL, 'f' },
+  { "output", required_argument, NULL, 'o' },
+  { "mode", required_argument, NULL, 'm' },
+  { "host", no_argument, NULL, OPT_HOST },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
 };
 
 struct verb_args
@@ -119,20 +137,51 @@ struct verb_args
   const char *policy;
   const char *format;
   const char *output;
+  const char *mode;
   bool host;
   bool help;
 };
 
+/* The option as the user wrote it, for messages. */
+static const char *
+opt_name (char **argv, char *buf, size_t len)
+{
+  if (optopt)
+    {
+      snprintf (buf, len, "-%c", optopt);
+      return buf;
+    }
+  return argv[optind - 1];
+}
+
+/* Options anywhere on the line (`validate b1 --format json`), `--` ends
+ * them.  getopt's in-order mode ("-") hands back each operand as it comes,
+ * whatever POSIXLY_CORRECT says; the operands are then moved, in their
+ * order, to argv[optind..argc). */
 static int
 parse_verb (const char *verb, int argc, char **argv, const char *allowed, struct verb_args *a)
 {
   int c;
-  optind = 1;
+  char buf[16];
+  cleanup_free char **ops = xzalloc ((size_t)argc * sizeof (char *));
+  size_t n_ops = 0;
+  optind = 0; /* glibc: start afresh */
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+p:f:o:h", verb_opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "-:p:f:o:m:h", verb_opts, NULL)) != -1)
     {
-      if (c != '?' && c != ':' && c != OPT_HOST && !strchr (allowed, c))
-        c = '?';
+      if (c == 1)
+        {
+          ops[n_ops++] = optarg;
+          continue;
+        }
+      if (c != '?' && c != ':' && !strchr (allowed, c == OPT_HOST ? 'H' : c))
+        {
+          const struct option *o = verb_opts;
+          while (o->val != c)
+            o++;
+          snprintf (buf, sizeof (buf), "--%s", o->name);
+          return usage_error (verb, "unknown option '%s'", buf);
+        }
       switch (c)
         {
         case 'p':
@@ -144,21 +193,45 @@ parse_verb (const char *verb, int argc, char **argv, const char *allowed, struct
         case 'o':
           a->output = optarg;
           break;
+        case 'm':
+          a->mode = optarg;
+          break;
         case OPT_HOST:
-          if (!strchr (allowed, 'H'))
-            return usage_error (verb, "unknown option '%s'", argv[optind - 1]);
           a->host = true;
           break;
         case 'h':
           a->help = true;
           break;
         case ':':
-          return usage_error (verb, "option '%s' needs a value", argv[optind - 1]);
+          return usage_error (verb, "option '%s' needs a value",
+                              opt_name (argv, buf, sizeof (buf)));
         default:
-          return usage_error (verb, "unknown option '%s'", argv[optind - 1]);
+          return usage_error (verb, "unknown option '%s'", opt_name (argv, buf, sizeof (buf)));
         }
     }
+  /* what follows `--` */
+  for (int i = optind; i < argc; i++)
+    ops[n_ops++] = argv[i];
+  optind = argc - (int)n_ops;
+  for (size_t i = 0; i < n_ops; i++)
+    argv[optind + (int)i] = ops[i];
   return 0;
+}
+
+/* --mode: the mode to judge in, whatever the policy says. */
+static int
+parse_mode (const char *verb, const char *s, int *ret)
+{
+  *ret = -1;
+  if (s == NULL)
+    return 0;
+  for (int m = OCIGATE_MODE_ENFORCE; m <= OCIGATE_MODE_AUDIT; m++)
+    if (strcmp (s, ocigate_mode_name ((ocigate_mode_t)m)) == 0)
+      {
+        *ret = m;
+        return 0;
+      }
+  return usage_error (verb, "unknown mode '%s' (enforce, warn or audit)", s);
 }
 
 static ocigate_policy_t *
@@ -228,7 +301,8 @@ cmd_validate (int argc, char **argv)
   struct verb_args a = { 0 };
   cleanup_error ocigate_error_t err = NULL;
   ocigate_format_t fmt = OCIGATE_FORMAT_TEXT;
-  int r = parse_verb ("validate", argc, argv, "pfhH", &a);
+  int mode;
+  int r = parse_verb ("validate", argc, argv, "pfmhH", &a);
   if (r)
     return r;
   if (a.help)
@@ -247,11 +321,15 @@ cmd_validate (int argc, char **argv)
       else
         return usage_error ("validate", "unknown format '%s' (text, json or sarif)", a.format);
     }
+  if (parse_mode ("validate", a.mode, &mode))
+    return EXIT_ERROR;
   if (optind >= argc)
     return usage_error ("validate", "%s", "no PATH given");
   cleanup_policy ocigate_policy_t *pol = load_policy (a.policy, &err);
   if (pol == NULL)
     return fail (&err);
+  if (mode >= 0)
+    pol->mode = (ocigate_mode_t)mode;
 
   size_t n = (size_t)(argc - optind);
   /* Kubernetes manifests (by name or content, see k8s_is_manifest) are
@@ -303,7 +381,8 @@ cmd_rewrite (int argc, char **argv)
   cleanup_free char *out = NULL;
   ocigate_result_t res = { 0 };
   size_t len;
-  int r = parse_verb ("rewrite", argc, argv, "pohH", &a);
+  int mode;
+  int r = parse_verb ("rewrite", argc, argv, "pomhH", &a);
   if (r)
     return r;
   if (a.help)
@@ -311,11 +390,15 @@ cmd_rewrite (int argc, char **argv)
       fputs (help_rewrite, stdout);
       return 0;
     }
+  if (parse_mode ("rewrite", a.mode, &mode))
+    return EXIT_ERROR;
   if (argc - optind != 1)
     return usage_error ("rewrite", "%s", "expected exactly one PATH");
   cleanup_policy ocigate_policy_t *pol = load_policy (a.policy, &err);
   if (pol == NULL)
     return fail (&err);
+  if (mode >= 0)
+    pol->mode = (ocigate_mode_t)mode;
   if (judge (pol, argv[optind], a.host, &res, &doc, &config, &err) < 0)
     return fail (&err);
   if (res.reject)
@@ -347,13 +430,12 @@ cmd_policy (int argc, char **argv)
 {
   struct verb_args a = { 0 };
   cleanup_error ocigate_error_t err = NULL;
-  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+  if (argc < 2)
     {
-      fputs (help_policy, argc < 2 ? stderr : stdout);
-      return argc < 2 ? EXIT_ERROR : 0;
+      fputs (help_policy, stderr);
+      return EXIT_ERROR;
     }
-  const char *sub = argv[1];
-  int r = parse_verb ("policy", argc - 1, argv + 1, "ph", &a);
+  int r = parse_verb ("policy", argc, argv, "ph", &a);
   if (r)
     return r;
   if (a.help)
@@ -361,24 +443,51 @@ cmd_policy (int argc, char **argv)
       fputs (help_policy, stdout);
       return 0;
     }
-  const char *file = a.policy;
-  if (optind < argc - 1)
-    {
-      if (file || optind + 1 < argc - 1)
-        return usage_error ("policy", "%s", "too many arguments");
-      file = argv[1 + optind];
-    }
+  if (optind >= argc)
+    return usage_error ("policy", "%s", "show or check?");
+  const char *sub = argv[optind];
   if (strcmp (sub, "show") != 0 && strcmp (sub, "check") != 0)
     return usage_error ("policy", "unknown command '%s' (show or check)", sub);
-  if (strcmp (sub, "check") == 0 && file == NULL)
-    return usage_error ("policy", "%s", "check needs a policy FILE");
-  cleanup_policy ocigate_policy_t *pol = load_policy (file, &err);
+  const char *file = a.policy;
+  if (optind + 1 < argc)
+    {
+      if (file || optind + 2 < argc)
+        return usage_error ("policy", "%s", "too many arguments");
+      file = argv[optind + 1];
+    }
+  bool check = strcmp (sub, "check") == 0;
+  /* No file: the one runtime mode loads, read as runtime mode reads it. */
+  cleanup_policy ocigate_policy_t *pol = NULL;
+  const char *name = file;
+  if (file == NULL)
+    {
+      const char *from;
+      name = ocigate_policy_node_path (&from);
+      fprintf (stderr, "ocigate policy: %s%s%s (%s), as runtime mode loads it\n", name ? "`" : "",
+               name ? name : "the embedded default", name ? "`" : "", from);
+      pol = ocigate_policy_load_lazy (name, &err);
+    }
+  else
+    pol = load_policy (file, &err);
   if (pol == NULL)
     return fail (&err);
-  if (strcmp (sub, "check") == 0)
+  if (check)
     {
-      fprintf (stdout, "%s: ok (preset %s, mode %s, %zu exemptions)\n", file,
-               ocigate_preset_name (pol->preset), ocigate_mode_name (pol->mode), pol->n_exemptions);
+      ocigate_strlist_t problems = { 0 };
+      if (ocigate_policy_lint (pol, &problems) > 0)
+        {
+          for (size_t i = 0; i < problems.n; i++)
+            {
+              fprintf (stderr, "ocigate: `%s`: %s\n", name ? name : "embedded default",
+                       problems.v[i]);
+              free (problems.v[i]);
+            }
+          free (problems.v);
+          return EXIT_ERROR;
+        }
+      fprintf (stdout, "%s: ok (preset %s, mode %s, %zu exemptions)\n",
+               name ? name : "embedded default", ocigate_preset_name (pol->preset),
+               ocigate_mode_name (pol->mode), pol->n_exemptions);
       return 0;
     }
   cleanup_free char *out = NULL;

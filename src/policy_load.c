@@ -57,6 +57,19 @@ ocigate_strlist_contains (const ocigate_strlist_t *l, const char *s)
   return false;
 }
 
+bool
+ocigate_strlist_matches (const ocigate_strlist_t *l, const char *s)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      size_t n = strlen (l->v[i]);
+      if (n > 0 && l->v[i][n - 1] == '*' ? strncmp (s, l->v[i], n - 1) == 0
+                                         : strcmp (s, l->v[i]) == 0)
+        return true;
+    }
+  return false;
+}
+
 /* A prefix of an image reference ends where a name component does:
  * "docker.io/library" covers docker.io/library/nginx:1 but not
  * docker.io/libraryevil/x, and "registry.example.com" not
@@ -420,6 +433,9 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
   int64_t n;
   (void)ctx;
 
+  /* What `policy show` printed the policy from: it loads back. */
+  if (KEY ("source"))
+    return want (L, v, OJ_STRING, key, err);
   if (KEY ("preset"))
     {
       if (want (L, v, OJ_STRING, key, err) < 0)

@@ -67,6 +67,9 @@ typedef struct
 } ocigate_strlist_t;
 
 bool ocigate_strlist_contains (const ocigate_strlist_t *l, const char *s);
+/* The same, where an entry ending in '*' matches every string it begins
+ * ("dev-*": dev-a, dev-b; "*": any) */
+bool ocigate_strlist_matches (const ocigate_strlist_t *l, const char *s);
 /* true when the image reference s starts with one of the list's entries,
  * ending at a boundary of the reference ('/', ':', '@' or its end) */
 bool ocigate_strlist_has_prefix_of (const ocigate_strlist_t *l, const char *s);
@@ -118,6 +121,17 @@ typedef struct ocigate_policy_s
 
 #define OCIGATE_POLICY_PATH "/etc/ocigate/policy.json"
 #define OCIGATE_AUDIT_PATH "/var/log/ocigate/audit.jsonl"
+
+/* The policy file runtime mode loads: $OCIGATE_POLICY, else
+ * OCIGATE_POLICY_PATH when it exists; NULL for the embedded default.
+ * *ret_from says which, for messages. */
+const char *ocigate_policy_node_path (const char **ret_from);
+/* What loading cannot see, as `policy check` reports it: syscall names
+ * libseccomp does not know on this architecture, a runtime that is not an
+ * executable file here, a relative audit path, exemption and image
+ * entries that can never match.  One line per problem is appended to
+ * problems (the caller frees them); returns their count. */
+size_t ocigate_policy_lint (const ocigate_policy_t *p, ocigate_strlist_t *problems);
 
 /* The embedded restricted default. */
 ocigate_policy_t *ocigate_policy_default (void);
