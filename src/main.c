@@ -264,10 +264,11 @@ locate (const char *path, char **ret_config, char **ret_bundle)
     }
 }
 
-/* Read, parse and judge one config; on success *ret_doc holds the tree. */
+/* Read, parse and judge one config; on success *ret_doc holds the tree,
+ * rewritten when apply. */
 static int
 judge (const ocigate_policy_t *pol, const char *path, bool host, ocigate_result_t *res,
-       ocigate_doc_t **ret_doc, char **ret_config, ocigate_error_t *err)
+       ocigate_doc_t **ret_doc, bool apply, char **ret_config, ocigate_error_t *err)
 {
   cleanup_free char *config = NULL;
   cleanup_free char *bundle = NULL;
@@ -281,7 +282,7 @@ judge (const ocigate_policy_t *pol, const char *path, bool host, ocigate_result_
     return -1;
   ocigate_eval_opts_t opts = { .name = config, .bundle = bundle, .host_checks = host };
   if (ocigate_evaluate (pol, doc, &opts, res, err) < 0
-      || (ret_doc && ocigate_apply (pol, doc, &opts, res, err) < 0))
+      || (apply && ocigate_apply (pol, doc, &opts, res, err) < 0))
     {
       ocigate_doc_free (doc);
       return -1;
@@ -345,14 +346,18 @@ cmd_validate (int argc, char **argv)
   int worst = EXIT_ALLOW;
   for (size_t i = 0; i < n; i++)
     {
+      cleanup_doc ocigate_doc_t *doc = NULL;
       items[i].path = argv[optind + (int)i];
-      if (judge (pol, items[i].path, a.host, &items[i].res, NULL, NULL, &err) < 0)
+      if (judge (pol, items[i].path, a.host, &items[i].res, &doc, false, &items[i].file, &err) < 0)
         {
           items[i].error = xstrdup (err->msg);
           ocigate_error_free (&err);
           worst = EXIT_ERROR;
+          continue;
         }
-      else if (items[i].res.reject && worst < EXIT_REJECT)
+      /* SARIF regions: where each finding's pointer is in the file */
+      ocigate_report_locate (&items[i], doc);
+      if (items[i].res.reject && worst < EXIT_REJECT)
         worst = EXIT_REJECT;
     }
   if (ocigate_report_write (stdout, fmt, items, n, &err) < 0)
@@ -366,6 +371,8 @@ cmd_validate (int argc, char **argv)
     {
       ocigate_result_free (&items[i].res);
       free (items[i].error);
+      free (items[i].file);
+      free (items[i].pos);
     }
   free (items);
   return worst;
@@ -399,7 +406,7 @@ cmd_rewrite (int argc, char **argv)
     return fail (&err);
   if (mode >= 0)
     pol->mode = (ocigate_mode_t)mode;
-  if (judge (pol, argv[optind], a.host, &res, &doc, &config, &err) < 0)
+  if (judge (pol, argv[optind], a.host, &res, &doc, true, &config, &err) < 0)
     return fail (&err);
   if (res.reject)
     {

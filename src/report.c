@@ -3,6 +3,7 @@
  * code-scanning dashboards. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
@@ -191,10 +192,87 @@ gen_json (yajl_gen g, const ocigate_report_item_t *items, size_t n)
   yajl_gen_map_close (g);
 }
 
-static const char *
-sarif_level (ocigate_action_t a)
+/* Where docs/errors.md is read: the installed copy unless the build names
+ * a published one (CPPFLAGS=-DOCIGATE_DOCS_URL='"https://.../errors.md"'). */
+#ifndef OCIGATE_DOCS_URL
+#define OCIGATE_DOCS_URL "file://" DOCDIR "/errors.md"
+#endif
+
+char *
+ocigate_rule_help_uri (ocigate_rule_id_t id)
 {
-  return a == OCIGATE_ACTION_REJECT ? "error" : a == OCIGATE_ACTION_REWRITE ? "warning" : "note";
+  return xasprintf ("%s#%s", OCIGATE_DOCS_URL, ocigate_rule_info (id)->id);
+}
+
+/* By the finding's action, whatever the mode: reject is an error (the
+ * container does not run, or would not under enforce), rewrite and warn
+ * are warnings (something to fix in the workload: the gate changed it, or
+ * the policy lets it through only because the operator chose so).  "note"
+ * is left to nothing: every finding names a weakness. */
+const char *
+ocigate_sarif_level (ocigate_action_t a)
+{
+  return a == OCIGATE_ACTION_REJECT ? "error" : "warning";
+}
+
+/* The node an RFC 6901 pointer names, or the deepest that exists; the
+ * byte offset of its key when it is a member. */
+static size_t
+pointer_offset (ocigate_doc_t *doc, const char *ptr)
+{
+  const ocigate_json_t *n = ocigate_doc_root (doc);
+  size_t off = n ? n->offset : 0;
+  while (n && *ptr == '/')
+    {
+      ptr++;
+      size_t len = strcspn (ptr, "/");
+      strbuf_t tok = { 0 };
+      strbuf_puts (&tok, "");
+      for (size_t i = 0; i < len; i++)
+        {
+          char c = ptr[i];
+          if (c == '~' && i + 1 < len && (ptr[i + 1] == '0' || ptr[i + 1] == '1'))
+            c = ptr[++i] == '0' ? '~' : '/';
+          strbuf_append (&tok, &c, 1);
+        }
+      ptr += len;
+      const ocigate_json_t *next = NULL;
+      size_t next_off = 0;
+      if (n->type == OJ_OBJECT)
+        {
+          for (size_t i = 0; i < n->u.obj.n; i++)
+            if (n->u.obj.m[i].klen == tok.len && memcmp (n->u.obj.m[i].key, tok.s, tok.len) == 0)
+              {
+                next = n->u.obj.m[i].val;
+                next_off = n->u.obj.m[i].koffset ? n->u.obj.m[i].koffset : next->offset;
+                break;
+              }
+        }
+      else if (n->type == OJ_ARRAY && tok.len > 0 && strspn (tok.s, "0123456789") == tok.len)
+        {
+          unsigned long long i = strtoull (tok.s, NULL, 10);
+          if (i < n->u.arr.n)
+            {
+              next = n->u.arr.v[i];
+              next_off = next->offset;
+            }
+        }
+      free (tok.s);
+      n = next;
+      if (n)
+        off = next_off;
+    }
+  return off;
+}
+
+void
+ocigate_report_locate (ocigate_report_item_t *it, ocigate_doc_t *doc)
+{
+  free (it->pos);
+  it->pos = xzalloc ((it->res.n + 1) * 2 * sizeof (unsigned));
+  for (size_t i = 0; i < it->res.n; i++)
+    ocigate_doc_position (doc, pointer_offset (doc, it->res.f[i].pointer), &it->pos[2 * i],
+                          &it->pos[2 * i + 1]);
 }
 
 static void
@@ -234,6 +312,17 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
       G_STR (g, "text");
       G_STR (g, ri->fix);
       yajl_gen_map_close (g);
+      cleanup_free char *uri = ocigate_rule_help_uri ((ocigate_rule_id_t)r);
+      G_STR (g, "helpUri");
+      G_STR (g, uri);
+      /* the level of the restricted preset's action; off is "none" */
+      G_STR (g, "defaultConfiguration");
+      yajl_gen_map_open (g);
+      G_STR (g, "level");
+      G_STR (g, ri->defaults[OCIGATE_PRESET_RESTRICTED] == OCIGATE_ACTION_OFF
+                    ? "none"
+                    : ocigate_sarif_level (ri->defaults[OCIGATE_PRESET_RESTRICTED]));
+      yajl_gen_map_close (g);
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
@@ -257,7 +346,7 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
               yajl_gen_integer (g, f->rule);
             }
           G_STR (g, "level");
-          G_STR (g, f ? sarif_level (f->action) : "error");
+          G_STR (g, f ? ocigate_sarif_level (f->action) : "error");
           G_STR (g, "message");
           yajl_gen_map_open (g);
           G_STR (g, "text");
@@ -279,8 +368,18 @@ gen_sarif (yajl_gen g, const ocigate_report_item_t *items, size_t n)
           G_STR (g, "artifactLocation");
           yajl_gen_map_open (g);
           G_STR (g, "uri");
-          G_STR (g, it->path);
+          G_STR (g, it->file ? it->file : it->path);
           yajl_gen_map_close (g);
+          if (f && it->pos && it->pos[2 * i] > 0)
+            {
+              G_STR (g, "region");
+              yajl_gen_map_open (g);
+              G_STR (g, "startLine");
+              yajl_gen_integer (g, it->pos[2 * i]);
+              G_STR (g, "startColumn");
+              yajl_gen_integer (g, it->pos[2 * i + 1]);
+              yajl_gen_map_close (g);
+            }
           yajl_gen_map_close (g);
           if (f)
             {

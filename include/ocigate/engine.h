@@ -133,9 +133,19 @@ typedef struct
   char *path;
   ocigate_result_t res;
   char *error; /* set when the file could not be judged */
+  char *file;  /* the file read (a bundle's config.json), or NULL: path */
+  unsigned *pos; /* owned: line and column of each finding (2 per finding, 0: unknown) */
 } ocigate_report_item_t;
 
+/* Where in doc (as parsed, before rewrites) each finding of it->res points:
+ * the member's key, or the deepest part of the pointer that exists. */
+void ocigate_report_locate (ocigate_report_item_t *it, ocigate_doc_t *doc);
 int ocigate_report_write (FILE *out, ocigate_format_t fmt, const ocigate_report_item_t *items,
                           size_t n, ocigate_error_t *err);
+/* SARIF's view of a finding's action (reject: error; rewrite and warn:
+ * warning) and the documentation of a rule (docs/errors.md#ID); the
+ * returned string is owned by the caller. */
+const char *ocigate_sarif_level (ocigate_action_t a);
+char *ocigate_rule_help_uri (ocigate_rule_id_t id);
 
 #endif
