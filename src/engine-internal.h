@@ -40,6 +40,13 @@ void finding (struct eval *e, const char *pointer, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 void finding_action (struct eval *e, ocigate_action_t action, const char *pointer, const char *fmt,
                      ...) __attribute__ ((format (printf, 4, 5)));
+/* As finding, with a fix hint for this case where the rule's general one
+ * would name the wrong cause. */
+void finding_fix (struct eval *e, const char *fix, const char *pointer, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+/* The same for what was recorded since mark (e->res->n before the call),
+ * after finding_action. */
+void finding_hint (struct eval *e, size_t mark, const char *fix);
 char *ptrf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* rule check/fix functions, one file per family */

@@ -157,6 +157,7 @@ vfinding (struct eval *e, ocigate_action_t action, const char *pointer, const ch
   f->rule = e->rule;
   f->action = action;
   f->pointer = xstrdup (pointer);
+  f->fix = NULL;
   if (vasprintf (&f->message, fmt, ap) < 0)
     abort ();
   if (action == OCIGATE_ACTION_REJECT && r->mode == OCIGATE_MODE_ENFORCE)
@@ -170,6 +171,30 @@ finding (struct eval *e, const char *pointer, const char *fmt, ...)
   va_start (ap, fmt);
   vfinding (e, e->actions[e->rule], pointer, fmt, ap);
   va_end (ap);
+}
+
+void
+finding_fix (struct eval *e, const char *fix, const char *pointer, const char *fmt, ...)
+{
+  va_list ap;
+  size_t n = e->res->n;
+  va_start (ap, fmt);
+  vfinding (e, e->actions[e->rule], pointer, fmt, ap);
+  va_end (ap);
+  finding_hint (e, n, fix);
+}
+
+void
+finding_hint (struct eval *e, size_t mark, const char *fix)
+{
+  for (size_t i = mark; i < e->res->n; i++)
+    e->res->f[i].fix = fix;
+}
+
+const char *
+ocigate_finding_fix (const ocigate_finding_t *f)
+{
+  return f->fix ? f->fix : ocigate_rules[f->rule].info.fix;
 }
 
 void
@@ -1268,7 +1293,7 @@ ocigate_result_message (const ocigate_result_t *res)
         cleanup_free char *m = ocigate_escape (f->message, 0);
         cleanup_free char *ptr = ocigate_escape (*f->pointer ? f->pointer : "/", 0);
         strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, m, ptr,
-                       ocigate_rules[f->rule].info.fix);
+                       ocigate_finding_fix (f));
       }
   if (rest)
     strbuf_printf (&b, "\nocigate: and %zu more finding%s to fix (ocigate validate shows them)",

@@ -111,7 +111,7 @@ write_text (FILE *out, const ocigate_report_item_t *items, size_t n)
           put_text (out, *f->pointer ? f->pointer : "/");
           fputs (": ", out);
           put_text (out, f->message);
-          fprintf (out, "; fix: %s\n", r->fix);
+          fprintf (out, "; fix: %s\n", ocigate_finding_fix (f));
         }
       if (it->res.note)
         {
@@ -150,7 +150,7 @@ gen_findings (yajl_gen g, const ocigate_result_t *res)
       G_STR (g, "message");
       G_STR (g, f->message);
       G_STR (g, "fix");
-      G_STR (g, r->fix);
+      G_STR (g, ocigate_finding_fix (f));
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);

@@ -484,9 +484,9 @@ check_userns_host_root (struct eval *e, ocigate_error_t *err)
   cleanup_free char *p = ptrf ("/linux/namespaces/%zu/path", at);
   if (!e->opts->host_checks)
     {
-      finding (e, p,
-               "user namespace joined by path (%s): its mapping can only be judged on the host",
-               joined);
+      finding_fix (e, "judge it on the host: ocigate validate --host (runtime mode does)", p,
+                   "user namespace joined by path (%s): its mapping can only be judged on the host",
+                   joined);
       return 0;
     }
   static const char *const files[] = { "uid_map", "gid_map" };
@@ -837,7 +837,17 @@ masked_missing (struct eval *e, const char *key, const char *const *want, size_t
   if (missing.len)
     {
       cleanup_free char *p = ptrf ("/linux/%s", key);
-      finding (e, p, "default %s missing: %s", key, missing.s);
+      /* A list that is there but short is the engine's default (containerd
+       * 1.6 masks no powercap), not the workload unmasking: only an empty
+       * list is procMount: Unmasked or --security-opt unmask=ALL. */
+      if (oj_len (l) > 0)
+        finding_fix (e,
+                     "nothing to change in the workload: the engine's default list lacks "
+                     "them and under rewrite the gate adds them (podman: no --security-opt "
+                     "unmask=PATH for these)",
+                     p, "default %s missing: %s", key, missing.s);
+      else
+        finding (e, p, "default %s missing: %s", key, missing.s);
     }
   free (missing.s);
 }

@@ -531,7 +531,10 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
       if (!m.bind && type && ocigate_mount_readonly (&m) == false
           && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
               || strcmp (type, "cgroup2") == 0))
-        finding (e, p, "%s at %s is mounted read-write", type, dest);
+        finding_fix (e,
+                     "mount it read-only (options: ro), as engines do for a container that is "
+                     "not privileged",
+                     p, "%s at %s is mounted read-write", type, dest);
     }
   return 0;
 }

@@ -279,9 +279,13 @@ check_root_user (struct eval *e, ocigate_error_t *err)
    * as the operator set them). */
   if (engine_sandbox (e) && e->actions[e->rule] == OCIGATE_ACTION_REJECT)
     {
+      size_t mark = e->res->n;
       finding_action (e, OCIGATE_ACTION_REWRITE, p,
                       "%s sandbox process runs as host root (uid 0): moved to uid %u",
                       e->res->ctx.engine, (unsigned)e->pol->rewrite_uid);
+      finding_hint (e, mark,
+                    "nothing to change in the pod: the engine runs its sandbox (pause) "
+                    "process as root and the gate moves it to user.rewrite_uid");
       return 0;
     }
   finding (e, p, "process runs as host root (uid 0)");
@@ -879,10 +883,14 @@ check_capabilities (struct eval *e, ocigate_error_t *err)
           if (unknown)
             {
               cleanup_free char *p = ptrf ("%s/capabilities/%s/%zu", pp (e), cap_sets[s], i);
+              size_t mark = e->res->n;
               finding_action (e, OCIGATE_ACTION_REJECT, p,
                               "unknown capability \"%s\" (names are CAP_ and an upper-case "
                               "name libcap knows)",
                               name);
+              finding_hint (e, mark,
+                            "spell it as the kernel names it (CAP_NET_BIND_SERVICE); a name "
+                            "runc cannot map is not dropped");
               continue;
             }
           size_t k = 0;
@@ -1006,6 +1014,7 @@ check_apparmor (struct eval *e, ocigate_error_t *err)
   if ((profile && *profile) || !e->opts->host_checks || !e->host->apparmor_enabled ())
     return 0;
   int loaded = e->host->apparmor_profile_loaded (e->pol->apparmor_profile);
+  size_t mark = e->res->n;
   if (loaded == 1)
     finding (e, p, "no AppArmor profile on a host with AppArmor enabled");
   else if (e->pol->apparmor_require)
@@ -1017,6 +1026,11 @@ check_apparmor (struct eval *e, ocigate_error_t *err)
                     "no AppArmor profile, and the policy's profile \"%s\" is not loaded: "
                     "nothing injected",
                     e->pol->apparmor_profile);
+  if (loaded != 1)
+    finding_hint (e, mark,
+                  "load the policy's profile on the node (apparmor_parser -r "
+                  "/etc/apparmor.d/ocigate-default), or set apparmor.profile to one that is "
+                  "loaded");
   return 0;
 }
 
@@ -1088,7 +1102,10 @@ check_selinux (struct eval *e, ocigate_error_t *err)
         e->res->note = xstrdup ("selinux: not enabled on the host, no label injected");
       return 0;
     }
-  finding (e, p, "no SELinux label on a host with SELinux enabled");
+  finding_fix (e,
+               "let the engine label the container (podman: no --security-opt label=disable); "
+               "under rewrite the gate adds the host's container label",
+               p, "no SELinux label on a host with SELinux enabled");
   return 0;
 }
 

@@ -391,9 +391,13 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
     {
       /* Name what the default lets through. */
       list_let_through (e->pol, calls, &b);
-      finding (e, "/linux/seccomp/defaultAction",
-               "default action %s lets every unlisted syscall through%s%s", def,
-               b.len ? ", among them " : "", b.len ? b.s : "");
+      finding_fix (e,
+                   "use seccompProfile.type: RuntimeDefault or a Localhost profile whose "
+                   "defaultAction blocks (SCMP_ACT_ERRNO); under rewrite the gate puts its "
+                   "default profile in place of this one",
+                   "/linux/seccomp/defaultAction",
+                   "default action %s lets every unlisted syscall through%s%s", def,
+                   b.len ? ", among them " : "", b.len ? b.s : "");
       free (b.s);
       return 0;
     }
@@ -425,7 +429,14 @@ check_seccomp (struct eval *e, ocigate_error_t *err)
     }
   free (sl.extra);
   if (b.len)
-    finding (e, "/linux/seccomp/syscalls", "profile lets through: %s", b.s);
+    /* The profile is there, often the engine's own RuntimeDefault: telling
+     * the workload to set RuntimeDefault would name the wrong cause. */
+    finding_fix (e,
+                 "the profile (the engine's RuntimeDefault or a Localhost one) is weaker than "
+                 "the policy: under rewrite the gate takes these names out of it; a workload "
+                 "that needs one gets it back through seccomp.allow in the policy or its "
+                 "exemption",
+                 "/linux/seccomp/syscalls", "profile lets through: %s", b.s);
   free (b.s);
   return 0;
 }

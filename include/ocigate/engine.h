@@ -47,7 +47,11 @@ typedef struct
   ocigate_action_t action;
   char *pointer; /* JSON pointer of the offending field */
   char *message;
+  const char *fix; /* static: a hint for this case, NULL: the rule's (ocigate_finding_fix) */
 } ocigate_finding_t;
+
+/* The fix hint of a finding: its own where the rule's would mislead. */
+const char *ocigate_finding_fix (const ocigate_finding_t *f);
 
 typedef struct
 {
@@ -132,8 +136,8 @@ typedef struct
 {
   char *path;
   ocigate_result_t res;
-  char *error; /* set when the file could not be judged */
-  char *file;  /* the file read (a bundle's config.json), or NULL: path */
+  char *error;   /* set when the file could not be judged */
+  char *file;    /* the file read (a bundle's config.json), or NULL: path */
   unsigned *pos; /* owned: line and column of each finding (2 per finding, 0: unknown) */
 } ocigate_report_item_t;
 
