@@ -146,12 +146,13 @@ struct verb_args
 static const char *
 opt_name (char **argv, char *buf, size_t len)
 {
-  if (optopt)
+  const char *last = argv[optind - 1];
+  if (optopt && strncmp (last, "--", 2) != 0)
     {
       snprintf (buf, len, "-%c", optopt);
       return buf;
     }
-  return argv[optind - 1];
+  return last;
 }
 
 /* Options anywhere on the line (`validate b1 --format json`), `--` ends
