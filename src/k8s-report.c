@@ -113,7 +113,7 @@ write_text (FILE *out, const k8s_file_t *files, size_t n)
                        "%s:%u:%u: %s %s at %s (document %zu, %s %s, container %s): %s; fix: %s\n",
                        file, it->locs[k].line, it->locs[k].col, ocigate_action_name (fi->action),
                        ocigate_rule_info (fi->rule)->id, it->locs[k].path, it->doc, it->kind, obj,
-                       ctr, msg, ocigate_rule_info (fi->rule)->fix);
+                       ctr, msg, ocigate_finding_fix (fi));
             }
           const char *d = decision (&it->res);
           fprintf (out, "%s:%u:%u: %s %s/%s container %s (policy %s%s)\n", file, it->where.line,
@@ -190,7 +190,7 @@ build_json (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
               set_str (d, o, "action", ocigate_action_name (fi->action));
               set_str (d, o, "pointer", fi->pointer);
               set_str (d, o, "message", fi->message);
-              set_str (d, o, "fix", ocigate_rule_info (fi->rule)->fix);
+              set_str (d, o, "fix", ocigate_finding_fix (fi));
               set_str (d, o, "yaml_path", it->locs[k].path);
               oj_set (d, o, "line", oj_new_int (d, it->locs[k].line));
               oj_set (d, o, "column", oj_new_int (d, it->locs[k].col));
@@ -205,7 +205,7 @@ build_json (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
 static const char *
 sarif_level (ocigate_action_t a)
 {
-  return a == OCIGATE_ACTION_REJECT ? "error" : a == OCIGATE_ACTION_REWRITE ? "warning" : "note";
+  return ocigate_sarif_level (a); /* as validate's own SARIF (src/report.c) */
 }
 
 static ocigate_json_t *
@@ -242,6 +242,8 @@ build_sarif (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
       set_str (d, o, "id", ri->id);
       set_str (d, oj_ensure_object (d, o, "shortDescription"), "text", ri->description);
       set_str (d, oj_ensure_object (d, o, "help"), "text", ri->fix);
+      cleanup_free char *uri = ocigate_rule_help_uri ((ocigate_rule_id_t)r);
+      set_str (d, o, "helpUri", uri);
       oj_append (d, rules, o);
     }
   ocigate_json_t *results = oj_ensure_array (d, run, "results");
@@ -273,7 +275,7 @@ build_sarif (ocigate_doc_t *d, const k8s_file_t *files, size_t n)
               cleanup_free char *text
                   = xasprintf ("%s (%s %s, container %s; config %s): %s; fix: %s",
                                ocigate_action_name (fi->action), it->kind, it->name, it->container,
-                               fi->pointer, fi->message, ocigate_rule_info (fi->rule)->fix);
+                               fi->pointer, fi->message, ocigate_finding_fix (fi));
               set_str (d, oj_ensure_object (d, o, "message"), "text", text);
               ocigate_json_t *locs = oj_ensure_array (d, o, "locations");
               oj_append (d, locs, sarif_location (d, f->file, &it->locs[k]));
