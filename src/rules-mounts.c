@@ -464,8 +464,14 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
       /* Check, then use: runc must mount the path judged, not walk the
        * source again. */
       if (phys && strcmp (phys, m.source) != 0)
-        finding_action (e, OCIGATE_ACTION_REWRITE, p, "bind source %s is mounted from %s", m.source,
-                        phys);
+        {
+          size_t mark = e->res->n;
+          finding_action (e, OCIGATE_ACTION_REWRITE, p, "bind source %s is mounted from %s",
+                          m.source, phys);
+          finding_hint (e, mark,
+                        "nothing to change in the workload: the gate has runc mount the path "
+                        "it judged, so the source is not walked again");
+        }
     }
   return 0;
 }

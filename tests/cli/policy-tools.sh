@@ -162,6 +162,13 @@ check "an empty masked list is still told procMount: Unmasked" \
   jq -e '.results[0].findings[] | select(.rule == "masked-paths" and (.pointer == "/linux/maskedPaths")) | .fix | test("procMount: Unmasked")' "$work/out"
 check "no profile is still told RuntimeDefault" \
   jq -e '.results[0].findings[] | select(.rule == "seccomp") | .fix | test("RuntimeDefault")' "$work/out"
+# a bind source reached through a link is pinned, not the workload's fault
+mkdir -p "$work/pin/d" && ln -s "$work/pin/d" "$work/pin/link"
+jq --arg s "$work/pin/link" '.mounts += [{"destination":"/data","type":"bind","source":$s,"options":["rbind","ro"]}]' \
+  "$work/user.json" >"$work/pin.json"
+run 0 validate --host "$work/pin.json" --format json
+check "a pinned bind source: the hint says the gate mounts what it judged" \
+  jq -e '.results[0].findings[] | select(.rule == "host-mounts") | .action == "rewrite" and (.fix | test("hostPath") | not) and (.fix | test("mount the path it judged"))' "$work/out"
 run 1 rewrite "$rd"
 check "the rejection message carries the case's fix too" contains "$err" "fix: set securityContext.runAsNonRoot"
 
