@@ -352,15 +352,10 @@ audit_decision (struct rt *rt, const char *command, const char *id, const char *
 static ocigate_policy_t *
 load_policy (ocigate_error_t *err)
 {
-  const char *env = getenv ("OCIGATE_POLICY");
-  struct stat st;
-  if (env && *env)
-    return ocigate_policy_load_lazy (env, err);
-  /* No policy file installed: the embedded restricted default.  A file
-   * that exists but cannot be read or parsed fails closed. */
-  if (stat (OCIGATE_POLICY_PATH, &st) < 0 && errno == ENOENT)
-    return ocigate_policy_load_lazy (NULL, err);
-  return ocigate_policy_load_lazy (OCIGATE_POLICY_PATH, err);
+  /* $OCIGATE_POLICY, else the node's file; only a missing file means the
+   * embedded restricted default (one that cannot be read fails closed). */
+  const char *from;
+  return ocigate_policy_load_lazy (ocigate_policy_node_path (&from), err);
 }
 
 static const char *
