@@ -3,7 +3,7 @@
 # Install the Debian packages a job needs: deps.sh build|demo|test
 set -euo pipefail
 
-build=(autoconf automake libtool pkg-config make gcc libyajl-dev libcap-dev libseccomp-dev
+build=(autoconf automake libtool pkg-config make gcc libyajl-dev libcap-dev zlib1g-dev libseccomp-dev
        libapparmor-dev libselinux1-dev check libyaml-dev)
 demo=(runc busybox-static jq)
 test=(clang libclang-rt-14-dev clang-format runc crun busybox-static jq containerd

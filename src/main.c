@@ -67,6 +67,7 @@ static const char help_main[]
       "       ocigate rewrite [--policy FILE] [--mode M] [--host] [-o OUT] PATH\n"
       "       ocigate policy show|check [--policy FILE | FILE]\n"
       "       ocigate profile seccomp|apparmor\n"
+      "       ocigate audit [--since TIME] [--format text|json] [FILE...]\n"
       "       ocigate version\n\n"
       "A gate in front of an OCI runtime: vets config.json, rejects unsafe containers,\n"
       "hardens the rest, then runs the real runtime.  PATH is a bundle directory, a\n"
@@ -545,6 +546,8 @@ main (int argc, char **argv)
         return cmd_policy (argc - 1, argv + 1);
       if (strcmp (verb, "profile") == 0)
         return cmd_profile (argc - 1, argv + 1);
+      if (strcmp (verb, "audit") == 0)
+        return ocigate_audit_report_main (argc - 1, argv + 1);
       if (strcmp (verb, "version") == 0)
         return cmd_version ();
       /* `help` is runc's (a drop-in answers as runc does); runc has no

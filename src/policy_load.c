@@ -122,6 +122,8 @@ ocigate_policy_default (void)
     p->apparmor_allowed.v[p->apparmor_allowed.n++] = xstrdup (engine_profiles[i]);
   p->audit_path = xstrdup (OCIGATE_AUDIT_PATH);
   p->audit_syslog = true;
+  p->audit_max_bytes = 50 << 20;
+  p->audit_keep = 5;
   p->max_config_bytes = 16 << 20;
   p->max_depth = 64;
   static const char *const scratch[] = { "/tmp", "/var/tmp", "/run" };
@@ -167,6 +169,7 @@ ocigate_policy_free (ocigate_policy_t *p)
     }
   free (p->exemptions);
   free (p->audit_path);
+  free (p->metrics_path);
   free (p);
 }
 
@@ -471,7 +474,8 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     return parse_rules (L, v, p->actions, key, err);
   if (KEY ("capabilities") || KEY ("user") || KEY ("mounts") || KEY ("hooks") || KEY ("sysctls")
       || KEY ("seccomp") || KEY ("apparmor") || KEY ("selinux") || KEY ("images")
-      || KEY ("readonly_rootfs") || KEY ("audit") || KEY ("limits") || KEY ("devices"))
+      || KEY ("readonly_rootfs") || KEY ("audit") || KEY ("limits") || KEY ("devices")
+      || KEY ("metrics"))
     return walk (L, v, key, top_key, NULL, err);
   if (KEY ("capabilities.allowed"))
     {
@@ -576,6 +580,30 @@ top_key (struct loader *L, const char *key, const ocigate_json_t *v, void *ctx,
     return get_string (L, v, key, &p->audit_path, err);
   if (KEY ("audit.syslog"))
     return get_bool (L, v, key, &p->audit_syslog, err);
+  if (KEY ("audit.max_bytes"))
+    {
+      if (get_uint (L, v, key, INT64_C (1) << 40, &n, err) < 0)
+        return -1;
+      if (n != 0 && n < 4096)
+        return at (L, v, key, err, "must be 0 (no rotation) or at least 4096");
+      p->audit_max_bytes = (uint64_t)n;
+      return 0;
+    }
+  if (KEY ("audit.keep"))
+    {
+      if (get_uint (L, v, key, 100, &n, err) < 0)
+        return -1;
+      p->audit_keep = (unsigned)n;
+      return 0;
+    }
+  if (KEY ("metrics.path"))
+    {
+      if (get_string (L, v, key, &p->metrics_path, err) < 0)
+        return -1;
+      if (p->metrics_path[0] != '\0' && p->metrics_path[0] != '/')
+        return at (L, v, key, err, "must be an absolute path (or \"\" for none)");
+      return 0;
+    }
   if (KEY ("limits.max_config_bytes"))
     {
       if (get_uint (L, v, key, 1 << 30, &n, err) < 0)
@@ -879,6 +907,15 @@ ocigate_policy_show (const ocigate_policy_t *p, char **ret, size_t *ret_len, oci
   G_STR (g, p->audit_path);
   G_STR (g, "syslog");
   yajl_gen_bool (g, p->audit_syslog);
+  G_STR (g, "max_bytes");
+  yajl_gen_integer (g, (long long)p->audit_max_bytes);
+  G_STR (g, "keep");
+  yajl_gen_integer (g, (long long)p->audit_keep);
+  yajl_gen_map_close (g);
+  G_STR (g, "metrics");
+  yajl_gen_map_open (g);
+  G_STR (g, "path");
+  G_STR (g, p->metrics_path ? p->metrics_path : "");
   yajl_gen_map_close (g);
   G_STR (g, "limits");
   yajl_gen_map_open (g);

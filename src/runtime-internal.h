@@ -143,9 +143,17 @@ typedef struct
   const char *container_id; /* may be NULL */
   const char *bundle;       /* may be NULL */
   ocigate_decision_t decision;
-  const ocigate_result_t *res; /* may be NULL (e.g. the config could not be read) */
-  const char *error;           /* why nothing could be judged, or NULL */
+  const ocigate_result_t *res;      /* may be NULL (e.g. the config could not be read) */
+  const char *error;                /* why nothing could be judged, or NULL */
+  const ocigate_strlist_t *changed; /* JSON pointers a rewrite changed, or NULL */
 } ocigate_audit_record_t;
+
+/* One record stays one line of bounded size: at most this many findings
+ * (and changed pointers) are listed, the rest counted ("findings_omitted"),
+ * and a message or pointer longer than OCIGATE_AUDIT_MAX_STRING is cut. */
+#define OCIGATE_AUDIT_MAX_FINDINGS 32
+#define OCIGATE_AUDIT_MAX_CHANGED 64
+#define OCIGATE_AUDIT_MAX_STRING 512
 
 /* Append one JSON line to the policy's audit file (a single write on an
  * O_APPEND descriptor, so concurrent gates never interleave) and, when the
@@ -156,10 +164,31 @@ int ocigate_audit_write (const ocigate_policy_t *pol, const ocigate_audit_record
 int ocigate_audit_format (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
                           char **ret, size_t *ret_len, ocigate_error_t *err);
 const char *ocigate_decision_name (ocigate_decision_t d);
+/* Add to ret the JSON pointers where after differs from before (added,
+ * removed or changed members; arrays by index). */
+void ocigate_audit_diff (const ocigate_json_t *before, const ocigate_json_t *after,
+                         ocigate_strlist_t *ret);
+/* Whether a syslog daemon listens on /dev/log (glibc's syslog() drops
+ * messages silently when none does). */
+bool ocigate_syslog_reachable (void);
+/* The group id of `adm`, or -1 (read from /etc/group: no NSS in a static
+ * binary). */
+long ocigate_adm_gid (void);
 /* A JSON string node; invalid UTF-8 (paths need not be UTF-8) becomes U+FFFD. */
 ocigate_json_t *ocigate_rt_json_string (ocigate_doc_t *doc, const char *s);
 /* RFC 3339 UTC time, with microseconds or without a fraction (runc's). */
 void ocigate_rt_timestamp (char buf[64], bool fraction);
+
+/* ---- metrics.c ---- */
+
+/* Count one decision in the policy's metrics file (metrics.path; nothing
+ * when unset): read-modify-write under flock on FILE.lock, replaced by
+ * rename.  audit_failed counts a decision the trail could not record. */
+int ocigate_metrics_record (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
+                            bool audit_failed, ocigate_error_t *err);
+/* The file's new text: old (may be NULL) with this decision counted. */
+void ocigate_metrics_count (const ocigate_policy_t *pol, const ocigate_audit_record_t *rec,
+                            bool audit_failed, char **ret, size_t *ret_len, const char *old);
 
 /* ---- runtime.c / runtime-exec.c: shared state of one invocation ---- */
 
@@ -171,12 +200,13 @@ struct rt
   ocigate_policy_t *pol;
   const char *runtime; /* borrowed: the environment or pol->runtime */
   /* argv edits decided by vetting */
-  bool *drop;     /* argc entries: argv words to leave out */
-  char **repl;    /* argc entries: owned replacement of a word, or NULL */
-  bool add_nnp;   /* insert --no-new-privs after the subcommand */
-  char *add_flag; /* owned: one more flag word after the subcommand, or NULL */
-  char *neuter;   /* owned: `--root=…` before the subcommand, or NULL */
-  bool unset_pwd; /* leave PWD out of the runtime's environment */
+  bool *drop;                /* argc entries: argv words to leave out */
+  char **repl;               /* argc entries: owned replacement of a word, or NULL */
+  bool add_nnp;              /* insert --no-new-privs after the subcommand */
+  char *add_flag;            /* owned: one more flag word after the subcommand, or NULL */
+  char *neuter;              /* owned: `--root=…` before the subcommand, or NULL */
+  bool unset_pwd;            /* leave PWD out of the runtime's environment */
+  ocigate_strlist_t changed; /* pointers the rewrite changed, for the audit record */
 };
 
 /* Where policy has nothing to decide, runc decides: exec the runtime on

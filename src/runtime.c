@@ -102,9 +102,10 @@ needs_quoting (const char *s)
   return false;
 }
 
-/* One runc-compatible error line: what containerd reads back from --log. */
+/* One runc-compatible line (level error: what containerd reads back from
+ * --log; level warning: a line containerd passes over). */
 static char *
-log_line (const char *format, const char *msg, const char *safe_msg)
+log_line (const char *format, const char *level, const char *msg, const char *safe_msg)
 {
   char ts[64];
   ocigate_rt_timestamp (ts, false);
@@ -115,7 +116,7 @@ log_line (const char *format, const char *msg, const char *safe_msg)
       char *out;
       size_t len;
       /* logrus's JSON formatter: keys sorted, as runc writes them */
-      oj_set (doc, o, "level", oj_new_string (doc, "error"));
+      oj_set (doc, o, "level", oj_new_string (doc, level));
       oj_set (doc, o, "msg", ocigate_rt_json_string (doc, safe_msg));
       oj_set (doc, o, "time", oj_new_string (doc, ts));
       if (ocigate_json_serialize (o, false, &out, &len, NULL) < 0)
@@ -126,7 +127,7 @@ log_line (const char *format, const char *msg, const char *safe_msg)
       return out;
     }
   strbuf_t b = { 0 };
-  strbuf_printf (&b, "time=\"%s\" level=error msg=", ts);
+  strbuf_printf (&b, "time=\"%s\" level=%s msg=", ts, level);
   if (needs_quoting (msg))
     quote_text (&b, msg);
   else
@@ -172,7 +173,7 @@ ocigate_rt_report (struct rt *rt, const char *msg, const char *oneline)
       struct stat a, b;
       if (fd >= 0)
         {
-          cleanup_free char *line = log_line (rt->a.log_format, oneline, safe_line);
+          cleanup_free char *line = log_line (rt->a.log_format, "error", oneline, safe_line);
           if (fstat (fd, &a) == 0 && fstat (STDERR_FILENO, &b) == 0 && a.st_dev == b.st_dev
               && a.st_ino == b.st_ino)
             log_is_stderr = true;
@@ -195,7 +196,7 @@ ocigate_rt_runc_fatal (struct rt *rt, const char *msg, int code)
   /* runc refuses an unknown log format before anything else: let it. */
   if (fmt && *fmt && strcmp (fmt, "text") != 0 && strcmp (fmt, "json") != 0)
     return ocigate_rt_exec_neutered (rt);
-  line = log_line (fmt, msg, msg);
+  line = log_line (fmt, "error", msg, msg);
   if (log && *log)
     {
       cleanup_close int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
@@ -257,10 +258,18 @@ audit (struct rt *rt, const char *command, const char *id, const char *bundle, o
        const ocigate_result_t *res, const char *error, ocigate_error_t *err)
 {
   cleanup_free char *abs = bundle ? absolute (bundle) : NULL;
-  ocigate_audit_record_t rec = {
-    .command = command, .container_id = id, .bundle = abs, .decision = d, .res = res, .error = error
-  };
-  return ocigate_audit_write (rt->pol, &rec, err);
+  ocigate_audit_record_t rec = { .command = command,
+                                 .container_id = id,
+                                 .bundle = abs,
+                                 .decision = d,
+                                 .res = res,
+                                 .error = error,
+                                 .changed = &rt->changed };
+  cleanup_error ocigate_error_t merr = NULL;
+  int r = ocigate_audit_write (rt->pol, &rec, err);
+  if (ocigate_metrics_record (rt->pol, &rec, r < 0, &merr) < 0)
+    syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", merr->msg);
+  return r;
 }
 
 int
@@ -333,6 +342,43 @@ warn_mode_message (struct rt *rt, const ocigate_result_t *res)
   syslog (LOG_AUTHPRIV | LOG_WARNING, "%s", line);
 }
 
+/* A decision the trail could not record is never lost without a word:
+ * syslog when a daemon listens (not stderr: see warn_mode_message), else a
+ * warning line in --log (containerd reads back only the last level=error
+ * line, and runc appends its own after it), else stderr. */
+static void
+lost_decision (struct rt *rt, const char *command, const char *id, ocigate_decision_t d,
+               const ocigate_result_t *res, const char *why)
+{
+  cleanup_free char *findings = res && res->n ? ocigate_result_message (res) : NULL;
+  cleanup_free char *joined = findings ? ocigate_rt_oneline (findings) : NULL;
+  cleanup_free char *msg = xasprintf ("ocigate: warning: decision %s (%s %s) not recorded: %s%s%s",
+                                      ocigate_decision_name (d), command, id ? id : "-", why,
+                                      joined ? "; " : "", joined ? joined : "");
+  cleanup_free char *safe = ocigate_escape (msg, OCIGATE_ESC_KEEP_BACKSLASH);
+  if (ocigate_syslog_reachable ())
+    {
+      syslog (LOG_AUTHPRIV | LOG_WARNING, "%s", safe);
+      return;
+    }
+  const char *log = rt->a.log, *fmt = rt->a.log_format;
+  cleanup_free char *line = NULL;
+  if (fmt && *fmt && strcmp (fmt, "text") != 0 && strcmp (fmt, "json") != 0)
+    fmt = NULL;
+  line = log_line (fmt, "warning", safe, safe);
+  if (line && log && *log)
+    {
+      cleanup_close int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+      if (fd >= 0)
+        {
+          write_all_fd (fd, line, strlen (line));
+          return;
+        }
+    }
+  if (line)
+    write_all_fd (STDERR_FILENO, line, strlen (line));
+}
+
 /* An audit failure on allow or rewrite warns and lets the container start:
  * the container was judged and hardened all the same, and a full or
  * read-only log partition must not stop every container on the node.  A
@@ -342,9 +388,8 @@ audit_decision (struct rt *rt, const char *command, const char *id, const char *
                 ocigate_decision_t d, const ocigate_result_t *res)
 {
   cleanup_error ocigate_error_t err = NULL;
-  /* syslog, not stderr: see warn_mode_message. */
   if (audit (rt, command, id, bundle, d, res, NULL, &err) < 0)
-    syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", err->msg);
+    lost_decision (rt, command, id, d, res, err->msg);
 }
 
 /* ---- policy and runtime ---- */
@@ -707,6 +752,7 @@ vet_create (struct rt *rt)
   struct stat st;
   size_t len;
   bool edited = false;
+  cleanup_doc ocigate_doc_t *before = NULL;
   int r;
 
   dfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -747,6 +793,9 @@ vet_create (struct rt *rt)
     goto fail;
   if (res.reject)
     goto reject;
+  /* the record names what the rewrite changed */
+  before = ocigate_doc_new ();
+  ocigate_doc_set_root (before, oj_copy (before, ocigate_doc_root (doc)));
   if (ocigate_apply (rt->pol, doc, &opts, &res, &err) < 0)
     goto fail;
   if (rt->a.cmd == OCIGATE_RT_RESTORE)
@@ -764,6 +813,8 @@ vet_create (struct rt *rt)
       if (res.reject)
         goto reject;
     }
+  if (res.changed || edited)
+    ocigate_audit_diff (ocigate_doc_root (before), ocigate_doc_root (doc), &rt->changed);
   if (res.changed)
     {
       cleanup_free char *target = xasprintf ("/proc/self/fd/%d/config.json", dfd);

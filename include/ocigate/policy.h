@@ -114,6 +114,9 @@ typedef struct ocigate_policy_s
   size_t n_exemptions;
   char *audit_path;
   bool audit_syslog;
+  uint64_t audit_max_bytes; /* rotate the audit log past this size; 0: never */
+  unsigned audit_keep;      /* rotated logs kept (audit.jsonl.1 ... .N) */
+  char *metrics_path;       /* textfile-collector metrics file; NULL or "": none */
   size_t max_config_bytes, max_depth;
   ocigate_strlist_t devices_allowed; /* extra "c 1:3" style entries */
   int64_t limits_pids;               /* resource-limits: pids.limit written (0: none) */

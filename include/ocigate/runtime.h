@@ -7,4 +7,8 @@
  * only on failure, with the exit code to use. */
 int ocigate_runtime_main (int argc, char **argv);
 
+/* `ocigate audit [OPTIONS] [FILE...]`: a summary of audit logs
+ * (audit-report.c); argv[0] is "audit".  Returns the exit status. */
+int ocigate_audit_report_main (int argc, char **argv);
+
 #endif
