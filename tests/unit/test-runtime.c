@@ -842,14 +842,35 @@ START_TEST (test_audit_failure)
   ck_assert (strstr (log, "audit log") != NULL);
   run_free (&r);
 
-  /* allowed: the container starts; the warning goes to syslog, not to
-   * stderr (the container's own under containerd) */
+  /* allowed: the container starts; the warning goes to syslog when a
+   * daemon listens, else to --log as a level=warning line (not to stderr:
+   * the container's own under containerd), and to stderr only without
+   * either: a decision is never lost without a word */
   cleanup_doc ocigate_doc_t *good = tu_base ();
   write_bundle ("good", good, 0644);
-  run (&r, ARGS ("create", "--bundle", "good", "c"));
+  run (&r, ARGS ("--log", "good.json", "--log-format", "json", "create", "--bundle", "good", "c"));
   ck_assert_int_eq (r.status, 0);
   ck_assert_int_eq (calls (), 1);
   ck_assert_msg (strstr (r.err, "warning") == NULL, "%s", r.err);
+  cleanup_free char *glog = slurp ("good.json", NULL);
+  if (ocigate_syslog_reachable ())
+    ck_assert (glog == NULL);
+  else
+    {
+      ck_assert_uint_eq (count_lines (glog), 1);
+      ck_assert_msg (strstr (glog, "{\"level\":\"warning\",\"msg\":\"ocigate: warning: decision "
+                                   "allow (create c) not recorded: cannot open the audit log")
+                         == glog,
+                     "%s", glog);
+    }
+  run_free (&r);
+  run (&r, ARGS ("create", "--bundle", "good", "c"));
+  ck_assert_int_eq (r.status, 0);
+  if (ocigate_syslog_reachable ())
+    ck_assert_msg (strstr (r.err, "warning") == NULL, "%s", r.err);
+  else
+    ck_assert_msg (strstr (r.err, "level=warning msg=\"ocigate: warning: decision allow") != NULL,
+                   "%s", r.err);
   run_free (&r);
 }
 END_TEST
