@@ -331,7 +331,14 @@ read_log (summary_t *S, file_stat_t *F)
           break;
         }
       if (n == 0)
-        break;
+        {
+          /* a compressed file cut short ends without an error from gzread */
+          int e;
+          const char *msg = gzerror (gz, &e);
+          if (e != Z_OK && e != Z_STREAM_END)
+            F->error = xasprintf ("read error: %s", msg);
+          break;
+        }
       const char *p = chunk, *end = chunk + n;
       while (p < end)
         {
