@@ -56,7 +56,9 @@ jq -c '{user: .process.user, noNewPrivileges: .process.noNewPrivileges,
         rewrites: .annotations["ocigate.rewrites"]}' "$work/rewritten.json"
 
 say "4. start it through ocigate in front of runc (ocigate rewrites config.json, then execs runc)"
-printf '{"audit": {"path": "%s", "syslog": false}}\n' "$work/audit.jsonl" >"$work/policy.json"
+mkdir -p "$work/metrics"
+printf '{"audit": {"path": "%s", "syslog": false}, "metrics": {"path": "%s"}}\n' \
+  "$work/audit.jsonl" "$work/metrics/ocigate.prom" >"$work/policy.json"
 (cd "$bundle" && OCIGATE_POLICY=$work/policy.json "$ocigate" --root "$root" run demo </dev/null)
 echo "audit log:"
 cat "$work/audit.jsonl"
@@ -68,3 +70,8 @@ jq '.process.user = {"uid":0,"gid":0}' "$bundle/config.json" >"$bundle/config.tm
    --log-format json run demo </dev/null) || echo "(exit $?)"
 echo "runc log line: $(tail -n 1 "$work/log.json")"
 echo "containers: $(runc --root "$root" list -q | wc -l)"
+
+say "6. the trail: ocigate audit summarises the log (rotated and .gz ones too); the metrics file for node-exporter's textfile collector"
+"$ocigate" audit "$work/audit.jsonl"
+echo "$work/metrics/ocigate.prom:"
+grep -v '^#' "$work/metrics/ocigate.prom"
