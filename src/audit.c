@@ -412,55 +412,95 @@ rotate (const char *real, unsigned keep, ocigate_error_t *err)
   return 0;
 }
 
-/* One write per line on an O_APPEND descriptor, under flock on the log
- * itself: a writer that finds, once it holds the lock, that the name now
- * names another file (rotated meanwhile) opens the new one, so no line
- * lands in a file past the cap and rotation never races a writer.
- * O_NOFOLLOW: a planted symlink does not redirect the trail; and every
- * directory on the way must be root's alone (a link or a name planted
- * higher up would redirect it too), the file root's, unshared (a hard link
- * to another file would receive the lines) and writable by no one else. */
+int
+ocigate_flock_bounded (int fd, unsigned ms)
+{
+  for (unsigned waited = 0;; waited += 5)
+    {
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+      if (errno != EWOULDBLOCK && errno != EINTR)
+        return -1;
+      if (waited >= ms)
+        {
+          errno = ETIMEDOUT;
+          return -1;
+        }
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+}
+
+/* The sibling FILE.lock: root's, 0600, so that only the gates take it (a
+ * lock on the log itself could be held by any reader of the log, the adm
+ * group, and stop every container start). */
+static int
+open_lock (const char *real, ocigate_error_t *err)
+{
+  cleanup_free char *lock = xasprintf ("%s.lock", real);
+  struct stat st;
+  const int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+  int fd = open (lock, flags, 0600);
+  if (fd < 0 && errno == ENOENT && make_parents (real) == 0)
+    fd = open (lock, flags, 0600);
+  if (fd < 0)
+    return ocigate_make_error (err, errno, "cannot open the lock `%s`", lock);
+  if (fstat (fd, &st) < 0 || ocigate_trust_check_file (lock, &st, err) < 0 || st.st_nlink > 1)
+    {
+      if (err && *err == NULL)
+        ocigate_make_error (err, EPERM, "the lock `%s` is not trusted", lock);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* One write per line on an O_APPEND descriptor (concurrent gates never
+ * interleave), the size check and rotation under flock on FILE.lock.  A
+ * lock not had within OCIGATE_LOCK_WAIT_MS still appends (the record
+ * matters more than the cap) but does not rotate.  O_NOFOLLOW: a planted
+ * symlink does not redirect the trail; and every directory on the way must
+ * be root's alone (a link or a name planted higher up would redirect it
+ * too), the file root's, unshared (a hard link to another file would
+ * receive the lines) and writable by no one else. */
 static int
 append_line (const ocigate_policy_t *pol, const char *path, const char *line, size_t len,
              ocigate_error_t *err)
 {
-  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+  const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
   cleanup_free char *real = NULL;
-  struct stat st, now;
+  struct stat st;
   if (ocigate_trust_resolve (path, false, true, &real, &st, err) < 0)
     return ocigate_error_prefix (err, "the audit log `%s` is not trusted", path);
-  for (int attempt = 0; attempt < 16; attempt++)
+  cleanup_close int lfd = -1;
+  bool locked = false;
+  if (pol->audit_max_bytes)
     {
-      cleanup_close int fd = open (real, flags);
-      if (fd < 0 && errno == ENOENT)
-        {
-          fd = open (real, flags | O_CREAT | O_EXCL, 0640);
-          if (fd < 0 && errno == ENOENT && make_parents (real) == 0)
-            fd = open (real, flags | O_CREAT | O_EXCL, 0640);
-          if (fd < 0 && errno == EEXIST)
-            continue; /* another gate created it: use theirs */
-          if (fd >= 0)
-            new_log_mode (fd);
-        }
+      /* without the lock the line is still written (and the log's own
+       * open names what is wrong), only not rotated */
+      lfd = open_lock (real, NULL);
+      locked = lfd >= 0 && ocigate_flock_bounded (lfd, OCIGATE_LOCK_WAIT_MS) == 0;
+    }
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      cleanup_close int fd = open (real, flags | O_EXCL, 0640);
+      if (fd < 0 && errno == ENOENT && make_parents (real) == 0)
+        fd = open (real, flags | O_EXCL, 0640);
+      if (fd >= 0)
+        new_log_mode (fd);
+      else if (errno == EEXIST)
+        fd = open (real, flags, 0640);
       if (fd < 0)
         return ocigate_make_error (err, errno, "cannot open the audit log `%s`", path);
-      int r;
-      do
-        r = flock (fd, LOCK_EX);
-      while (r < 0 && errno == EINTR);
-      if (r < 0)
-        return ocigate_make_error (err, errno, "cannot lock the audit log `%s`", path);
       if (fstat (fd, &st) < 0)
         return ocigate_make_error (err, errno, "cannot stat the audit log `%s`", path);
-      if (lstat (real, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino)
-        continue; /* rotated while we waited */
       if (ocigate_trust_check_file (path, &st, err) < 0)
         return ocigate_error_prefix (err, "the audit log `%s` is not trusted", path);
       if (st.st_nlink > 1)
         return ocigate_make_error (err, EPERM,
                                    "the audit log `%s` is not trusted: it has %ju hard links", path,
                                    (uintmax_t)st.st_nlink);
-      if (pol->audit_max_bytes && st.st_size > 0
+      if (locked && attempt == 0 && st.st_size > 0
           && (uint64_t)st.st_size + len > pol->audit_max_bytes)
         {
           if (rotate (real, pol->audit_keep, err) < 0)
@@ -477,7 +517,7 @@ append_line (const ocigate_policy_t *pol, const char *path, const char *line, si
         return ocigate_make_error (err, ENOSPC, "short write to the audit log `%s`", path);
       return 0;
     }
-  return ocigate_make_error (err, EAGAIN, "cannot open the audit log `%s`: it keeps moving", path);
+  return ocigate_make_error (err, EAGAIN, "cannot open the audit log `%s`", path);
 }
 
 int

@@ -246,11 +246,7 @@ ocigate_metrics_record (const ocigate_policy_t *pol, const ocigate_audit_record_
   cleanup_close int lfd = open_checked (lock, lock, O_RDWR | O_CREAT, 0600, err);
   if (lfd < 0)
     return ocigate_error_prefix (err, "the metrics file `%s`", path);
-  int r;
-  do
-    r = flock (lfd, LOCK_EX);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
+  if (ocigate_flock_bounded (lfd, OCIGATE_LOCK_WAIT_MS) < 0)
     return ocigate_make_error (err, errno, "cannot lock `%s`", lock);
 
   cleanup_close int fd = open_checked (path, real, O_RDONLY, 0, err);

@@ -168,6 +168,10 @@ const char *ocigate_decision_name (ocigate_decision_t d);
  * removed or changed members; arrays by index). */
 void ocigate_audit_diff (const ocigate_json_t *before, const ocigate_json_t *after,
                          ocigate_strlist_t *ret);
+/* flock(LOCK_EX), giving up after ms milliseconds (errno ETIMEDOUT): a
+ * gate never waits without end in front of a container start. */
+int ocigate_flock_bounded (int fd, unsigned ms);
+#define OCIGATE_LOCK_WAIT_MS 5000
 /* Whether a syslog daemon listens on /dev/log (glibc's syslog() drops
  * messages silently when none does). */
 bool ocigate_syslog_reachable (void);

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -300,6 +302,29 @@ START_TEST (test_rotation_concurrent)
 }
 END_TEST
 
+/* A reader of the log (the adm group) that holds a lock on it cannot stop
+ * the gate: rotation locks a root-only sibling, not the log. */
+START_TEST (test_reader_lock_blocks_nothing)
+{
+  cleanup_policy ocigate_policy_t *pol = log_policy (", \"max_bytes\": 4096, \"keep\": 1");
+  ocigate_audit_record_t rec = { .command = "create", .container_id = "c" };
+  ocigate_error_t err = NULL;
+  ck_assert (ocigate_audit_write (pol, &rec, &err) == 0);
+  cleanup_free char *log = at ("log/audit.jsonl");
+  cleanup_close int rfd = open (log, O_RDONLY);
+  ck_assert (rfd >= 0 && flock (rfd, LOCK_EX) == 0);
+  time_t t0 = time (NULL);
+  for (int i = 0; i < 40; i++)
+    ck_assert (ocigate_audit_write (pol, &rec, &err) == 0);
+  ck_assert_int_le (time (NULL) - t0, 2);
+  cleanup_free char *r1 = at ("log/audit.jsonl.1");
+  ck_assert (access (r1, F_OK) == 0);
+  cleanup_free char *lock = at ("log/audit.jsonl.lock");
+  struct stat st;
+  ck_assert (stat (lock, &st) == 0 && (st.st_mode & 07777) == 0600);
+}
+END_TEST
+
 /* The log is created 0640, group adm where the group exists. */
 START_TEST (test_new_log_group)
 {
@@ -466,6 +491,7 @@ main (void)
   tcase_add_test (tc, test_rotation_off);
   tcase_add_test (tc, test_rotation_concurrent);
   tcase_add_test (tc, test_new_log_group);
+  tcase_add_test (tc, test_reader_lock_blocks_nothing);
   tcase_add_test (tc, test_syslog_only_unreachable);
   tcase_add_test (tc, test_metrics_count);
   tcase_add_test (tc, test_metrics_file_trust);
