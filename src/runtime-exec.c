@@ -783,18 +783,10 @@ ocigate_rt_vet_exec (struct rt *rt)
       cleanup_free char *line = ocigate_rt_oneline (msg);
       syslog (LOG_AUTHPRIV | LOG_WARNING, "%s", line);
     }
-  {
-    cleanup_error ocigate_error_t aerr = NULL;
-    ocigate_audit_record_t rec
-        = { .command = "exec",
-            .container_id = id,
-            .bundle = bundle,
-            .res = &res,
-            .decision = res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW };
-    /* As for create: a failing trail warns, and the clamped exec goes on. */
-    if (ocigate_audit_write (rt->pol, &rec, &aerr) < 0)
-      syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", aerr->msg);
-  }
+  /* As for create: a failing trail warns, and the clamped exec goes on. */
+  ocigate_rt_audit_decision (
+      rt, "exec", id, bundle,
+      res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW, &res);
   ocigate_result_free (&res);
   return 0;
 

@@ -253,6 +253,12 @@ char *ocigate_rt_oneline (const char *msg);
 /* Audit, then report a rejection (also when the audit fails). */
 int ocigate_rt_reject (struct rt *rt, const char *command, const char *id, const char *bundle,
                        const ocigate_result_t *res);
+/* Audit (and count) an allow or rewrite; a decision the trail cannot
+ * record is reported (syslog, else a warning line in --log, else stderr)
+ * and the container still starts. */
+void ocigate_rt_audit_decision (struct rt *rt, const char *command, const char *id,
+                                const char *bundle, ocigate_decision_t d,
+                                const ocigate_result_t *res);
 /* Audit and report an error that stops the create/exec. */
 int ocigate_rt_fail (struct rt *rt, const char *command, const char *id, const char *bundle,
                      ocigate_error_t *err);

@@ -383,9 +383,9 @@ lost_decision (struct rt *rt, const char *command, const char *id, ocigate_decis
  * the container was judged and hardened all the same, and a full or
  * read-only log partition must not stop every container on the node.  A
  * rejection is never turned into a start by a failing trail. */
-static void
-audit_decision (struct rt *rt, const char *command, const char *id, const char *bundle,
-                ocigate_decision_t d, const ocigate_result_t *res)
+void
+ocigate_rt_audit_decision (struct rt *rt, const char *command, const char *id, const char *bundle,
+                           ocigate_decision_t d, const ocigate_result_t *res)
 {
   cleanup_error ocigate_error_t err = NULL;
   if (audit (rt, command, id, bundle, d, res, NULL, &err) < 0)
@@ -848,8 +848,9 @@ vet_create (struct rt *rt)
   warn_mode_message (rt, &res);
   if (rt->a.cmd == OCIGATE_RT_RESTORE && res.mode == OCIGATE_MODE_WARN)
     syslog (LOG_AUTHPRIV | LOG_WARNING, "ocigate: warning: %s", restore_msg);
-  audit_decision (rt, cmd, id, bundle,
-                  res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW, &res);
+  ocigate_rt_audit_decision (
+      rt, cmd, id, bundle,
+      res.changed || edited ? OCIGATE_DECISION_REWRITE : OCIGATE_DECISION_ALLOW, &res);
   ocigate_result_free (&res);
   return 0;
 

@@ -63,6 +63,11 @@ check "metrics: root-user rejects counted by rule" \
 check "metrics: the textfile format" grep -q '^# TYPE ocigate_decisions_total counter$' "$M"
 check "metrics: readable by the collector" [ "$(stat -c %a "$M")" = 644 ]
 
+# ---- an exec is a decision too ----
+FAKE_RUNC_BUNDLE=$work/bundle run 0 exec e1 true
+check "exec: recorded" [ "$(tail -n 1 "$LOG" | jq -r '.command + " " + .container_id')" = "exec e1" ]
+check "exec: counted" [ "$(metric 'ocigate_decisions_total{')" -eq 6 ]
+
 # ---- 20 at once lose no count ----
 write_policy warn
 pids=
@@ -73,8 +78,8 @@ done
 ok=0
 for p in $pids; do wait "$p" && ok=$((ok + 1)); done
 check "20 parallel creates all started" [ "$ok" -eq 20 ]
-check "metrics: 25 decisions after 20 parallel ones" [ "$(metric 'ocigate_decisions_total{')" -eq 25 ]
-check "audit: 25 whole records" [ "$(jq -c .decision "$LOG" | grep -c '')" -eq 25 ]
+check "metrics: 26 decisions after 20 parallel ones" [ "$(metric 'ocigate_decisions_total{')" -eq 26 ]
+check "audit: 26 whole records" [ "$(jq -c .decision "$LOG" | grep -c '')" -eq 26 ]
 check "no temporary file left" [ ! -e "$M.tmp" ]
 
 # ---- ocigate audit over it all: rotated, compressed, malformed ----
@@ -96,19 +101,19 @@ check "audit: the .gz comes first" contains "$(printf '%s\n' "$out" | head -n 1)
 check "audit: malformed lines counted" contains "$out" "audit.jsonl.1: 1 records, 3 malformed lines"
 check "audit: would-be rejections" contains "$out" "would be rejected under enforce (warn/audit mode decisions): 4"
 run 0 audit --format json
-check "audit json: 28 records" [ "$(printf '%s' "$out" | jq .records)" -eq 28 ]
+check "audit json: 29 records" [ "$(printf '%s' "$out" | jq .records)" -eq 29 ]
 check "audit json: 3 malformed" [ "$(printf '%s' "$out" | jq .malformed)" -eq 3 ]
 check "audit json: by decision" \
-  [ "$(printf '%s' "$out" | jq -c '.decisions | [.allow, .reject, .rewrite]')" = "[24,2,2]" ]
+  [ "$(printf '%s' "$out" | jq -c '.decisions | [.allow, .reject, .rewrite]')" = "[25,2,2]" ]
 check "audit json: by namespace, pod, container, image" \
   [ "$(printf '%s' "$out" | jq -c '[.namespaces["team-a"], .pods["team-a/web-1"], .containers["team-b/db-0/pg"], .images["registry.example/pg:16"]]')" = "[2,1,1,1]" ]
 check "audit json: would reject by rule and pod" \
   [ "$(printf '%s' "$out" | jq -c '.would_reject_under_enforce | [.total, .rules["root-user"], .pods["team-a/web-1"]]')" = "[4,4,1]" ]
 # --since: the 2020 records drop out
 run 0 audit --format json --since 2021-01-01
-check "audit --since DATE" [ "$(printf '%s' "$out" | jq .records)" -eq 25 ]
+check "audit --since DATE" [ "$(printf '%s' "$out" | jq .records)" -eq 26 ]
 run 0 audit --format json --since 1h
-check "audit --since 1h" [ "$(printf '%s' "$out" | jq .records)" -eq 25 ]
+check "audit --since 1h" [ "$(printf '%s' "$out" | jq .records)" -eq 26 ]
 run 0 audit --format json --since 2020-01-15T00:00:00Z "$LOG.2.gz" "$LOG.1"
 check "audit --since TIME over named files" [ "$(printf '%s' "$out" | jq .records)" -eq 1 ]
 run 2 audit --since never
