@@ -613,12 +613,9 @@ ocigate_audit_report_main (int argc, char **argv)
   else
     {
       cleanup_error ocigate_error_t err = NULL;
-      struct stat st;
-      const char *env = getenv ("OCIGATE_POLICY");
-      if (policy == NULL && env && *env)
-        policy = env;
-      else if (policy == NULL && stat (OCIGATE_POLICY_PATH, &st) == 0)
-        policy = OCIGATE_POLICY_PATH;
+      const char *from = NULL;
+      if (policy == NULL)
+        policy = ocigate_policy_node_path (&from);
       cleanup_policy ocigate_policy_t *pol = ocigate_policy_load (policy, &err);
       if (pol == NULL)
         {
