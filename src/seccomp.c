@@ -314,8 +314,11 @@ slots_init (struct slots *sl, const ocigate_policy_t *pol)
 {
   sl->nx = pol->seccomp_dangerous.n;
   sl->extra = xzalloc ((sl->nx + 1) * sizeof (char *));
-  memcpy (sl->extra, pol->seccomp_dangerous.v, sl->nx * sizeof (char *));
-  qsort (sl->extra, sl->nx, sizeof (char *), str_cmp);
+  if (sl->nx > 0) /* an empty list may have no array at all */
+    {
+      memcpy (sl->extra, pol->seccomp_dangerous.v, sl->nx * sizeof (char *));
+      qsort (sl->extra, sl->nx, sizeof (char *), str_cmp);
+    }
   sl->n = ARRAY_SIZE (builtin_dangerous) + 2 + sl->nx;
 }
 
