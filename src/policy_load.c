@@ -92,8 +92,8 @@ ocigate_strlist_has_prefix_of (const ocigate_strlist_t *l, const char *s)
   return false;
 }
 
-static void
-strlist_free (ocigate_strlist_t *l)
+void
+ocigate_strlist_free (ocigate_strlist_t *l)
 {
   for (size_t i = 0; i < l->n; i++)
     free (l->v[i]);
@@ -142,30 +142,30 @@ ocigate_policy_free (ocigate_policy_t *p)
     return;
   free (p->source);
   free (p->runtime);
-  strlist_free (&p->caps_allowed);
-  strlist_free (&p->mounts_deny);
-  strlist_free (&p->mounts_allow);
-  strlist_free (&p->mounts_allowed_types);
-  strlist_free (&p->hooks_allowed);
-  strlist_free (&p->sysctls_allowed);
-  strlist_free (&p->seccomp_dangerous);
-  strlist_free (&p->images_allowed);
-  strlist_free (&p->readonly_tmpfs);
+  ocigate_strlist_free (&p->caps_allowed);
+  ocigate_strlist_free (&p->mounts_deny);
+  ocigate_strlist_free (&p->mounts_allow);
+  ocigate_strlist_free (&p->mounts_allowed_types);
+  ocigate_strlist_free (&p->hooks_allowed);
+  ocigate_strlist_free (&p->sysctls_allowed);
+  ocigate_strlist_free (&p->seccomp_dangerous);
+  ocigate_strlist_free (&p->images_allowed);
+  ocigate_strlist_free (&p->readonly_tmpfs);
   free (p->readonly_tmpfs_size);
-  strlist_free (&p->seccomp_allow);
-  strlist_free (&p->devices_allowed);
+  ocigate_strlist_free (&p->seccomp_allow);
+  ocigate_strlist_free (&p->devices_allowed);
   free (p->seccomp_profile_path);
   ocigate_doc_free (p->seccomp_profile);
   free (p->apparmor_profile);
   free (p->selinux_type);
-  strlist_free (&p->apparmor_allowed);
-  strlist_free (&p->selinux_allowed);
+  ocigate_strlist_free (&p->apparmor_allowed);
+  ocigate_strlist_free (&p->selinux_allowed);
   for (size_t i = 0; i < p->n_exemptions; i++)
     {
-      strlist_free (&p->exemptions[i].namespaces);
-      strlist_free (&p->exemptions[i].images);
-      strlist_free (&p->exemptions[i].container_types);
-      strlist_free (&p->exemptions[i].seccomp_allow);
+      ocigate_strlist_free (&p->exemptions[i].namespaces);
+      ocigate_strlist_free (&p->exemptions[i].images);
+      ocigate_strlist_free (&p->exemptions[i].container_types);
+      ocigate_strlist_free (&p->exemptions[i].seccomp_allow);
     }
   free (p->exemptions);
   free (p->audit_path);
@@ -257,7 +257,7 @@ get_list (struct loader *L, const ocigate_json_t *n, const char *key, ocigate_st
 {
   if (want (L, n, OJ_ARRAY, key, err) < 0)
     return -1;
-  strlist_free (dst);
+  ocigate_strlist_free (dst);
   dst->v = xzalloc ((oj_len (n) + 1) * sizeof (char *));
   for (size_t i = 0; i < oj_len (n); i++)
     {

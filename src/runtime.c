@@ -940,6 +940,7 @@ out:
   free (rt.drop);
   free (rt.add_flag);
   free (rt.neuter);
+  ocigate_strlist_free (&rt.changed);
   ocigate_policy_free (rt.pol);
   ocigate_argv_free (&rt.a);
   return r;

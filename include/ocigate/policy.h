@@ -66,6 +66,8 @@ typedef struct
   size_t n;
 } ocigate_strlist_t;
 
+/* Free the strings and the array; the list is left empty. */
+void ocigate_strlist_free (ocigate_strlist_t *l);
 bool ocigate_strlist_contains (const ocigate_strlist_t *l, const char *s);
 /* The same, where an entry ending in '*' matches every string it begins
  * ("dev-*": dev-a, dev-b; "*": any) */

@@ -809,7 +809,7 @@ START_TEST (test_write_failure)
   fsize_limit = (long)strlen (before) + 100; /* the injected profile does not fit */
   run (&r, ARGS ("create", "--bundle", "b", "c"));
   fsize_limit = 0;
-  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (r.status == 2, "exit %d: %s", r.status, r.err);
   ck_assert_int_eq (calls (), 0);
   ck_assert_msg (strstr (r.err, "cannot write") != NULL, "%s", r.err);
   cleanup_free char *after = slurp ("b/config.json", NULL);

@@ -185,6 +185,7 @@ START_TEST (test_crio_container_claims_sandbox)
   ocigate_doc_free (d);
 
   /* and a plain root container */
+  free (b);
   d = crio ("container-root", &b);
   o = at (b);
   tu_eval (NULL, d, &o, &r);
