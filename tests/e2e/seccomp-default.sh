@@ -19,6 +19,7 @@
 #     for families 0-63 but AF_ALG (38) and AF_VSOCK (40), on the low 32
 #     bits; personality() for 0, UNAME26, PER_LINUX32, both, and the query;
 #     tried one by one under the injected profile with defaultErrnoRet 200;
+#     calls newer than its newest name fail with runc's ENOSYS;
 #   - control: with the rule off (no profile) the same probe sees the calls
 #     go through, so it can tell.
 #
@@ -150,6 +151,9 @@ int main (void)
                          0x400000, 0x4000000, 0xfffffffe, 1UL << 32 | 8 };
   for (unsigned i = 0; i < sizeof ps / sizeof ps[0]; i++)
     try_persona (ps[i]);
+  /* futex_wake, futex_requeue: above the profile's highest syscall */
+  for (long nr = 454; nr <= 456; nr += 2)
+    printf ("newer %ld %d\n", nr, syscall (nr, 0L, 0L, 0L, 0L, 0L, 0L) < 0 ? errno : 0);
   return 0;
 }
 EOF
@@ -165,6 +169,10 @@ check "personality: the filter refuses exactly the other personas ($(filtered pe
 	test "$(filtered personality)" = "0x40000 0x60000 0x1 0x10 0x400000 0x4000000 0xfffffffe "
 check "personality: 0, 8, 0x20000, 0x20008, the query and 8 with upper bits reach the kernel" \
 	test "$(awk '$1 == "personality" && $3 == 0 { printf "%s ", $2 }' <<<"$out")" = "0 0x8 0x20000 0x20008 0xffffffff 0x100000008 "
+# Calls newer than the profile's newest (futex2's futex_wake 454 ...) get
+# runc's ENOSYS, not the profile's errno: libc falls back as on an older kernel.
+check "syscalls 454 and 456 (futex_wake, futex_requeue) fail with ENOSYS (38), not $MARK" \
+	test "$(awk '$1 == "newer" { printf "%s=%s ", $2, $3 }' <<<"$out")" = "454=38 456=38 "
 
 # --- 3. control: rule off, no profile: the probe sees the calls go through
 gate_run "$W/policy-off.json" "$W/config.json" -- /probe/probe blocked --errno "$MARK"
