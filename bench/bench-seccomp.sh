@@ -10,11 +10,14 @@
 #   podman      podman 4.3's default (bench/data);
 #   ocigate     the profile ocigate injects into this bundle.
 #
+# Then the libseccomp part of that work alone, in one process
+# (bench/seccomp-compile), over the same profiles: a steadier figure.
+#
 # Run as root from a configured build tree:
 #
 #   ../bench/bench-seccomp.sh [ROUNDS]          # default 200
 #
-# PROFILE_<name>=FILE adds a variant (an OCI LinuxSeccomp object) to the loop.
+# PROFILE_<name>=FILE adds a variant (an OCI LinuxSeccomp object) to both.
 set -eu -o pipefail
 
 rounds=${1:-200}
@@ -31,6 +34,7 @@ die() {
 [ "$(id -u)" = 0 ] || die "needs root (it starts containers)"
 command -v jq >/dev/null || die "needs jq"
 [ -x "$busybox" ] || die "needs busybox-static ($busybox)"
+make -s -C "$build" bench/seccomp-compile
 
 T=$(mktemp -d /tmp/ocigate-bench-seccomp.XXXXXX)
 root=$T/runc-root
@@ -114,3 +118,11 @@ for n in "${names[@]}"; do
 		printf "%-12s %10d %10d %10s  %s\n", n, m, a, (n == "none" ? "-" : r), s
 	}'
 done
+
+echo "== libseccomp alone: runc's filter build, BPF export and ENOSYS-stub lookups ($((rounds * 5)) rounds, interleaved)"
+files=()
+for n in "${names[@]}"; do
+	[ "$n" = none ] || files+=("${prof[$n]}")
+done
+"$build/bench/seccomp-compile" $((rounds * 5)) "${files[@]}" |
+	sed -e "s|$T/||" -e "s|$src/||"

@@ -83,8 +83,14 @@ action (const char *path, const char *a, long long errno_ret)
 static enum scmp_compare
 op (const char *path, const char *o)
 {
-  static const char *const ops[]
-      = { "", "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ" };
+  static const char *const ops[] = { "",
+                                     "SCMP_CMP_NE",
+                                     "SCMP_CMP_LT",
+                                     "SCMP_CMP_LE",
+                                     "SCMP_CMP_EQ",
+                                     "SCMP_CMP_GE",
+                                     "SCMP_CMP_GT",
+                                     "SCMP_CMP_MASKED_EQ" };
   for (int i = 1; i < 8; i++)
     if (o && strcmp (o, ops[i]) == 0)
       return (enum scmp_compare)i;

@@ -42,7 +42,7 @@ gate_policy "$W/policy.json"
 case $(uname -m) in
 x86_64 | i?86) fam=x86_64 arches='["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"]' ;;
 aarch64 | arm*) fam=aarch64 arches='["SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"]' ;;
-*) fam= arches= ;;
+*) fam='' arches='' ;;
 esac
 top=$(cd "$here/../.." && pwd)
 if [ -n "$fam" ]; then
