@@ -92,32 +92,65 @@ summary() {
 	jq -r '"\(.syscalls | length) rules, \([.syscalls[].names | length] | add) names, \(.architectures | length) arches"' "$1"
 }
 
+# CPU time of runc and everything it waited for (runc init, the
+# container), from the shell's own children times: steadier than the wall
+# clock on a loaded machine, since time spent waiting for a CPU is not in it.
+cpu=0
+to_us() { # 1m2.345s -> microseconds
+	local m=${1%%m*} sec=${1#*m}
+	sec=${sec%s}
+	echo $(((10#$m * 60 + 10#${sec%.*}) * 1000000 + 10#${sec#*.} * 1000))
+}
+child_cpu() {
+	local _self u s
+	times >"$T/times"
+	{
+		read -r _self
+		read -r u s
+	} <"$T/times"
+	cpu=$(($(to_us "$u") + $(to_us "$s")))
+}
+
 echo "== runc run true, $rounds rounds, interleaved ($(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1 /proc/loadavg))"
 k=${#names[@]}
 for ((i = 0; i < rounds; i++)); do
 	for ((j = 0; j < k; j++)); do
 		n=${names[(i + j) % k]}
+		child_cpu
+		c=$cpu
 		s=$EPOCHREALTIME
 		"$runc" --root "$root" run --bundle "$T/b-$n" "r$i-$n" </dev/null
 		e=$EPOCHREALTIME
+		child_cpu
 		echo $((${e/./} - ${s/./})) >>"$T/t-$n"
+		echo $((cpu - c)) >>"$T/c-$n"
 	done
 done
 
 md() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-zero=$(md "$T/t-none")
-cd_=$(md "$T/t-containerd")
-printf '%-12s %10s %10s %10s  %s\n' profile "median us" "added us" "/ contd" shape
-for n in "${names[@]}"; do
-	m=$(md "$T/t-$n")
-	shape=-
-	[ "$n" = none ] || shape=$(summary "${prof[$n]}")
-	awk -v n="$n" -v m="$m" -v z="$zero" -v c="$cd_" -v s="$shape" 'BEGIN {
-		a = m - z
-		r = (c - z) > 0 ? sprintf("%.2f", a / (c - z)) : "-"
-		printf "%-12s %10d %10d %10s  %s\n", n, m, a, (n == "none" ? "-" : r), s
-	}'
-done
+# The mean of the middle half: as robust as the median, and finer than the
+# millisecond the shell reports CPU times in.
+iqm() { sort -n "$1" | awk '{ v[NR] = $1 } END { for (i = int(NR / 4) + 1; i <= NR - int(NR / 4); i++) { s += v[i]; n++ } printf "%d\n", s / n }'; }
+report() { # report PREFIX TITLE STATISTIC
+	local zero cd_ m shape n
+	zero=$($3 "$T/$1-none")
+	cd_=$($3 "$T/$1-containerd")
+	printf '%-12s %10s %10s %8s  %s\n' profile "$2" "added us" "/ contd" shape
+	for n in "${names[@]}"; do
+		m=$($3 "$T/$1-$n")
+		shape=-
+		[ "$n" = none ] || shape=$(summary "${prof[$n]}")
+		awk -v n="$n" -v m="$m" -v z="$zero" -v c="$cd_" -v s="$shape" 'BEGIN {
+			a = m - z
+			r = (c - z) > 0 ? sprintf("%.2f", a / (c - z)) : "-"
+			printf "%-12s %10d %10d %8s  %s\n", n, m, a, (n == "none" ? "-" : r), s
+		}'
+	done
+}
+echo "-- wall clock, medians"
+report t "wall us" md
+echo "-- CPU time (user + system of runc and its children), interquartile means"
+report c "cpu us" iqm
 
 echo "== libseccomp alone: runc's filter build, BPF export and ENOSYS-stub lookups ($((rounds * 5)) rounds, interleaved)"
 files=()
