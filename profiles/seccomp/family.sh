@@ -14,7 +14,7 @@
 #     unsigned (names absent there, which libseccomp numbers below zero,
 #     first): libseccomp keeps each architecture's rules in a list sorted by
 #     number, and rules added in this order are found at its head, which
-#     saves it about 4 % of its work on every container start.
+#     saves it about 3 % of its work on every container start.
 #
 # Needs jq and RESOLVE_NAMES (tests/probe/resolve-names, built by make check).
 # `make -C BUILD update-seccomp-families` rewrites the committed outputs;
