@@ -680,7 +680,7 @@ load_seccomp (ocigate_policy_t *p, bool lazy, ocigate_error_t *err)
         return -1;
     }
   ocigate_json_parse_opts_t o = { .name = name, .max_depth = p->max_depth };
-  const char *src = buf ? buf : ocigate_default_seccomp_json;
+  const char *src = buf ? buf : ocigate_injected_seccomp_json;
   p->seccomp_profile = ocigate_json_parse (src, strlen (src), &o, err);
   if (p->seccomp_profile == NULL)
     return -1;

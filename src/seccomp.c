@@ -268,7 +268,10 @@ weak_name (const ocigate_policy_t *pol, struct entry *en, const char *name, char
   return buf;
 }
 
-/* The embedded default profile, parsed once per process.  A policy that
+/* The embedded default profile in the form injected on this build's
+ * architecture family (only its architectures, the names that exist on
+ * them, the unconditional allows in one entry: what runc compiles with
+ * libseccomp on every start), parsed once per process.  A policy that
  * names no profile of its own (and was loaded lazily) uses it; the policy
  * object itself is never written during evaluation. */
 static ocigate_doc_t *embedded_profile;
@@ -278,8 +281,8 @@ static void
 parse_embedded (void)
 {
   ocigate_json_parse_opts_t o = { .name = "embedded seccomp profile" };
-  embedded_profile = ocigate_json_parse (ocigate_default_seccomp_json,
-                                         strlen (ocigate_default_seccomp_json), &o, NULL);
+  embedded_profile = ocigate_json_parse (ocigate_injected_seccomp_json,
+                                         strlen (ocigate_injected_seccomp_json), &o, NULL);
   /* Built in and parsed by every unit test: this cannot fail. */
   if (embedded_profile == NULL)
     abort ();

@@ -168,8 +168,11 @@ const char *ocigate_preset_name (ocigate_preset_t p);
 int ocigate_preset_parse (const char *s);
 const char *ocigate_mode_name (ocigate_mode_t m);
 
-/* The embedded default seccomp profile (profiles/seccomp/default.json). */
+/* The embedded default seccomp profile (profiles/seccomp/default.json),
+ * and the form of it that is injected: cut to the build target's
+ * architecture family (profiles/seccomp/default.<family>.json). */
 extern const char ocigate_default_seccomp_json[];
+extern const char ocigate_injected_seccomp_json[];
 extern const char ocigate_default_apparmor_profile[];
 
 #endif

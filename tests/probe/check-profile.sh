@@ -131,5 +131,23 @@ check "socket: AF_VSOCK (40) and AF_ALG (38) match no allowing entry; AF_UNIX/IN
 	  | all(38, 40; . as $f | all($e[]; matches($f) | not))
 	    and all(1, 2, 10, 16, 17; . as $f | any($e[]; matches($f)))'
 
+# The injected forms (profiles/seccomp/default.FAMILY.json): what
+# profiles/seccomp/family.sh derives from the checked default.json, so they
+# block what it blocks; only checked for the default profile itself.
+if [ -z "${1:-}" ]; then
+	for f in x86_64:SCMP_ARCH_X86_64,SCMP_ARCH_X86,SCMP_ARCH_X32 aarch64:SCMP_ARCH_AARCH64,SCMP_ARCH_ARM; do
+		fam=${f%%:*} far=${f#*:}
+		file=$top/profiles/seccomp/default.$fam.json
+		RESOLVE_NAMES=$RESOLVE_NAMES sh "$top/profiles/seccomp/family.sh" "$profile" "$far" >"$tmp/$fam.json"
+		check "default.$fam.json is default.json cut to $far (make update-seccomp-families)" \
+			test "$(jq -cS . "$file")" = "$(jq -cS . "$tmp/$fam.json")"
+		check "every name of default.$fam.json resolves on at least one of $far" \
+			"$RESOLVE_NAMES" --any "$far" $(jq -r '.syscalls[].names[]' "$file" | sort -u)
+		check "default.$fam.json: one unconditional entry, the first; no dangerous name" \
+			jq -e --arg d "$DANGEROUS" '([.syscalls[] | select((.args // []) == [] and .action == "SCMP_ACT_ALLOW")] | length) == 1
+			and (.syscalls[0].args // []) == [] and ([.syscalls[].names[]] - ($d | split("\\s+"; null)) | length) == ([.syscalls[].names[]] | length)' "$file"
+	done
+fi
+
 echo "1..$n"
 exit $fail
