@@ -1,22 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
 
+/* Made once, whichever thread of a test asks first. */
 static ocigate_policy_t *default_policy;
+static pthread_once_t default_policy_once = PTHREAD_ONCE_INIT;
+
+static void
+default_policy_init (void)
+{
+  ocigate_error_t err = NULL;
+  default_policy = ocigate_policy_load (NULL, &err);
+  ck_assert_msg (default_policy != NULL, "default policy: %s", err ? err->msg : "?");
+}
 
 ocigate_policy_t *
 tu_default_policy (void)
 {
-  ocigate_error_t err = NULL;
-  if (default_policy == NULL)
-    {
-      default_policy = ocigate_policy_load (NULL, &err);
-      ck_assert_msg (default_policy != NULL, "default policy: %s", err ? err->msg : "?");
-    }
+  pthread_once (&default_policy_once, default_policy_init);
   return default_policy;
 }
 
@@ -30,12 +36,19 @@ tu_policy (const char *json)
 }
 
 static char *base;
+static pthread_once_t base_once = PTHREAD_ONCE_INIT;
+static void base_init (void);
 
 const char *
 tu_base_json (void)
 {
-  if (base)
-    return base;
+  pthread_once (&base_once, base_init);
+  return base;
+}
+
+static void
+base_init (void)
+{
   strbuf_t b = { 0 };
   strbuf_puts (&b,
                "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"terminal\":false,"
@@ -72,7 +85,6 @@ tu_base_json (void)
   strbuf_puts (&b, ocigate_default_seccomp_json);
   strbuf_puts (&b, "}}");
   base = strbuf_steal (&b);
-  return base;
 }
 
 ocigate_doc_t *
