@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "engine-internal.h"
@@ -418,6 +419,21 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
     {
       ocigate_mount_t m;
       ocigate_mount_parse (oj_at (mounts, i), &m);
+      /* runc 1.1.5 passes MS_REMOUNT to mount(2) as it stands: the kernel
+       * then changes the mount already at the destination (found through
+       * the image's symlinks), whatever type and source say -- the sysfs
+       * made writable, the host filesystem under the rootfs made
+       * read-only or resized, a read-only bind made writable.  No engine
+       * writes one; the word is set-only, so the parsed flags decide. */
+      if (m.flags & MS_REMOUNT)
+        {
+          cleanup_free char *p = ptrf ("/mounts/%zu/options", i);
+          finding_action (e, OCIGATE_ACTION_REJECT, p,
+                          "mount at %s has option \"remount\": runc would change the mount "
+                          "already there (a kernel or host filesystem), not make a new one",
+                          m.destination ? m.destination : "");
+          continue;
+        }
       if (!m.bind)
         {
           /* Not a bind and not a pseudo filesystem: host storage (a block

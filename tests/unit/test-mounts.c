@@ -660,6 +660,62 @@ START_TEST (test_propagation_order)
 }
 END_TEST
 
+/* ---- remount: runc remounts an existing mount, the host's included ---- */
+
+/* The finding of rule for the mount appended (at /mounts/7/options). */
+static bool
+mount_finding (const char *rule, const char *mount, const ocigate_eval_opts_t *o, const char *field)
+{
+  ocigate_doc_t *d = tu_base ();
+  tu_append (d, "mounts", mount);
+  ocigate_result_t res;
+  tu_eval (NULL, d, o, &res);
+  cleanup_free char *p = xasprintf ("/mounts/" NEW_MOUNT "%s", field);
+  bool r = tu_has (&res, rule, REJ, p);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  return r;
+}
+
+START_TEST (test_remount)
+{
+  static const char *const bad[] = {
+    /* through an image symlink /s -> /sys: the existing sysfs made rw */
+    "{\"destination\":\"/s\",\"type\":\"devpts\",\"source\":\"devpts\","
+    "\"options\":[\"remount\"]}",
+    /* the root's own filesystem (a host tmpfs) */
+    "{\"destination\":\"/\",\"type\":\"devpts\",\"options\":[\"remount\",\"ro\"]}",
+    "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"remount\",\"ro\",\"size=2m\"]}",
+    /* a read-only public bind made writable again */
+    "{\"destination\":\"/usr/local/x\",\"type\":\"bind\",\"source\":\"/tmp/data\","
+    "\"options\":[\"bind\",\"remount\"]}",
+    "{\"destination\":\"/cg\",\"type\":\"cgroup2\",\"source\":\"cgroup\","
+    "\"options\":[\"remount\"]}",
+    /* set-only: no later word clears it */
+    "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"remount\",\"rw\",\"noremount\",\"defaults\"]}",
+    "{\"destination\":\"/data\",\"type\":\"none\",\"source\":\"none\","
+    "\"options\":[\"ro\",\"remount\"]}",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    ck_assert_msg (mount_finding ("host-mounts", bad[i], &lexical, "/options"), "%s", bad[i]);
+  /* near misses: the same mounts without the word, or with it as data */
+  static const char *const good[] = {
+    "{\"destination\":\"/s\",\"type\":\"devpts\",\"source\":\"devpts\","
+    "\"options\":[\"newinstance\"]}",
+    "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"ro\",\"size=2m\"]}",
+    "{\"destination\":\"/usr/local/x\",\"type\":\"bind\",\"source\":\"/tmp/data\","
+    "\"options\":[\"bind\",\"ro\"]}",
+    "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"REMOUNT\",\"remount=1\"]}",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (good); i++)
+    ck_assert_msg (!mount_finding ("host-mounts", good[i], &lexical, "/options"), "%s", good[i]);
+}
+END_TEST
+
 /* ---- root-path ---- */
 
 static bool
@@ -740,6 +796,7 @@ suite (void)
   tcase_add_test (tc, test_kernel_mounts_order);
   tcase_add_test (tc, test_propagation_order);
   tcase_add_test (tc, test_root_path_walk);
+  tcase_add_test (tc, test_remount);
   suite_add_tcase (s, tc);
   return s;
 }
