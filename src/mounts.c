@@ -416,3 +416,136 @@ fail:
   free (cur.s);
   return -1;
 }
+
+/* ---- destinations inside the rootfs ---- */
+
+char *
+ocigate_rootfs_host_dir (const char *root_path, const char *bundle)
+{
+  if (root_path == NULL)
+    return NULL;
+  if (root_path[0] == '/')
+    return xstrdup (root_path);
+  if (bundle == NULL)
+    return NULL;
+  return xasprintf ("%s/%s", bundle, root_path);
+}
+
+int
+ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget, char **ret,
+                    char **ret_why)
+{
+  *ret = *ret_why = NULL;
+  cleanup_free char *abs = dest[0] == '/' ? xstrdup (dest) : xasprintf ("/%s", dest);
+  if (rootfs == NULL)
+    {
+      char *n = ocigate_path_normalize (abs);
+      if (ocigate_path_has_prefix (n, "/var/run"))
+        {
+          char *r = xasprintf ("/run%s", n + strlen ("/var/run"));
+          free (n);
+          n = r;
+        }
+      *ret = n;
+      return 0;
+    }
+  /* todo: the path still to walk; done: the resolved prefix ("" is "/");
+   * host: rootfs + done, for readlink. */
+  cleanup_free char *todo = steal_pointer (&abs);
+  strbuf_t done = { .s = xzalloc (1), .cap = 1 };
+  strbuf_t host = { 0 };
+  strbuf_puts (&host, rootfs);
+  size_t root_len = host.len;
+  /* done.len from which on nothing exists (SIZE_MAX: all so far does):
+   * securejoin treats a missing component as a plain one, and nothing
+   * below it exists either, until a ".." climbs back above it. */
+  size_t missing = SIZE_MAX;
+  int links = 0;
+  const char *p = todo;
+  for (;;)
+    {
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      const char *end = strchr (p, '/');
+      size_t l = end ? (size_t)(end - p) : strlen (p);
+      if (l == 1 && p[0] == '.')
+        {
+          p += l;
+          continue;
+        }
+      if (l == 2 && p[0] == '.' && p[1] == '.')
+        {
+          char *slash = strrchr (done.s, '/');
+          if (slash)
+            {
+              *slash = '\0';
+              done.len = (size_t)(slash - done.s);
+            }
+          if (missing != SIZE_MAX && done.len <= missing)
+            missing = SIZE_MAX;
+          p += l;
+          continue;
+        }
+      size_t before = done.len;
+      strbuf_puts (&done, "/");
+      strbuf_append (&done, p, l);
+      p += l;
+      if (missing != SIZE_MAX)
+        continue;
+      if (*budget == 0)
+        {
+          *ret_why = xasprintf ("placing the mount destinations takes more than %lu symlink "
+                                "lookups",
+                                OCIGATE_WALK_BUDGET);
+          goto fail;
+        }
+      (*budget)--;
+      host.len = root_len;
+      host.s[root_len] = '\0';
+      strbuf_append (&host, done.s, done.len);
+      char target[PATH_MAX];
+      ssize_t n = readlink (host.s, target, sizeof (target) - 1);
+      if (n <= 0)
+        {
+          if (n == 0)
+            ;
+          else if (errno == ENOENT || errno == ENOTDIR)
+            missing = before;
+          else if (errno != EINVAL)
+            {
+              *ret_why
+                  = xasprintf ("cannot resolve %s in the rootfs: %s", done.s, strerror (errno));
+              goto fail;
+            }
+          continue; /* not a symlink (or missing): keep the component */
+        }
+      if (++links > OCIGATE_DEST_MAX_LINKS)
+        {
+          *ret_why = xasprintf ("%s leads through more than %d symbolic links in the rootfs", dest,
+                                OCIGATE_DEST_MAX_LINKS);
+          goto fail;
+        }
+      target[n] = '\0';
+      done.s[before] = '\0';
+      done.len = before;
+      if (target[0] == '/')
+        {
+          done.s[0] = '\0';
+          done.len = 0;
+        }
+      char *next = xasprintf ("%s/%s", target, p);
+      free (todo);
+      todo = next;
+      p = todo;
+    }
+  *ret = done.len ? xstrdup (done.s) : xstrdup ("/");
+  free (done.s);
+  free (host.s);
+  return 0;
+fail:
+  free (done.s);
+  free (host.s);
+  return -1;
+}

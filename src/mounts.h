@@ -65,4 +65,22 @@ char *ocigate_path_clean (const char *path);
  * saying why the path cannot be judged. */
 int ocigate_path_walk (const char *path, bool strict, char **ret_path, char **ret_why);
 
+/* Where runc 1.1.5 mounts a destination inside the rootfs (securejoin):
+ * a relative destination is joined to "/", symlinks of the IMAGE are
+ * followed with an absolute target or a ".." never leaving the rootfs,
+ * up to OCIGATE_DEST_MAX_LINKS links (runc then fails with ELOOP).  With
+ * rootfs NULL the path is judged lexically, /var/run read as /run (every
+ * image that follows the FHS).  *budget is the symlink lookups the
+ * evaluation may still spend; each readlink takes one.  *ret: the
+ * normalised in-container path.  Returns 0, or -1 with *ret_why
+ * (allocated) when the place cannot be told (too many links, the budget
+ * spent, an error other than a missing component): fail closed. */
+#define OCIGATE_DEST_MAX_LINKS 255
+#define OCIGATE_WALK_BUDGET 100000UL
+int ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget, char **ret,
+                        char **ret_why);
+/* The container's root filesystem on this host: root.path, joined to the
+ * bundle when relative.  NULL when either is unknown. */
+char *ocigate_rootfs_host_dir (const char *root_path, const char *bundle);
+
 #endif

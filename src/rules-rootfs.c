@@ -11,102 +11,16 @@
 #include <sys/stat.h>
 
 #include "engine-internal.h"
-
-/* Symlinks followed while placing one destination in the rootfs. */
-#define MAX_LINKS 40
+#include "mounts.h"
 
 /* The container's root filesystem on the host, when it can be read:
  * runtime mode (host checks) with a bundle.  NULL otherwise. */
 static char *
 rootfs_dir (const struct eval *e)
 {
-  const char *path = oj_str (oj_path (e->root, "root/path"));
-  if (path == NULL || !e->opts->host_checks)
+  if (!e->opts->host_checks)
     return NULL;
-  if (path[0] == '/')
-    return xstrdup (path);
-  if (e->opts->bundle == NULL)
-    return NULL;
-  return xasprintf ("%s/%s", e->opts->bundle, path);
-}
-
-/* Where runc puts a mount destination: relative destinations are joined
- * to "/", and the path is resolved inside the rootfs following symlinks,
- * an absolute target or a ".." never leaving it (runc's securejoin).
- * Without the rootfs the path is judged lexically, and /var/run is /run,
- * as in every image that follows the FHS.  Returns a normalised
- * in-container path. */
-static char *
-place (const char *rootfs, const char *dest)
-{
-  cleanup_free char *abs = dest[0] == '/' ? xstrdup (dest) : xasprintf ("/%s", dest);
-  if (rootfs == NULL)
-    {
-      char *n = ocigate_path_normalize (abs);
-      if (ocigate_path_has_prefix (n, "/var/run"))
-        {
-          char *r = xasprintf ("/run%s", n + strlen ("/var/run"));
-          free (n);
-          return r;
-        }
-      return n;
-    }
-  /* todo: the path still to walk; done: the resolved prefix ("" is "/") */
-  cleanup_free char *todo = abs;
-  abs = NULL;
-  strbuf_t done = { .s = xzalloc (1), .cap = 1 };
-  int links = 0;
-  const char *p = todo;
-  for (;;)
-    {
-      while (*p == '/')
-        p++;
-      if (*p == '\0')
-        break;
-      const char *end = strchr (p, '/');
-      size_t l = end ? (size_t)(end - p) : strlen (p);
-      if (l == 1 && p[0] == '.')
-        {
-          p += l;
-          continue;
-        }
-      if (l == 2 && p[0] == '.' && p[1] == '.')
-        {
-          char *slash = strrchr (done.s, '/');
-          if (slash)
-            {
-              *slash = '\0';
-              done.len = (size_t)(slash - done.s);
-            }
-          p += l;
-          continue;
-        }
-      size_t before = done.len;
-      strbuf_puts (&done, "/");
-      strbuf_append (&done, p, l);
-      p += l;
-      cleanup_free char *host = xasprintf ("%s%s", rootfs, done.s);
-      char target[PATH_MAX];
-      ssize_t n = links < MAX_LINKS ? readlink (host, target, sizeof (target) - 1) : -1;
-      if (n <= 0)
-        continue; /* not a symlink (or missing): keep the component */
-      target[n] = '\0';
-      links++;
-      done.s[before] = '\0';
-      done.len = before;
-      if (target[0] == '/')
-        {
-          done.s[0] = '\0';
-          done.len = 0;
-        }
-      char *next = xasprintf ("%s/%s", target, p);
-      free (todo);
-      todo = next;
-      p = todo;
-    }
-  char *r = done.len ? xstrdup (done.s) : xstrdup ("/");
-  free (done.s);
-  return r;
+  return ocigate_rootfs_host_dir (oj_str (oj_path (e->root, "root/path")), e->opts->bundle);
 }
 
 /* HOME of the process as runc sets it: the process environment's HOME,
@@ -186,6 +100,8 @@ struct plan
   char *rootfs;
   char **placed; /* where runc mounts each of the container's mounts */
   size_t n_placed;
+  unsigned long budget; /* symlink lookups left (mounts.h) */
+  char *why;            /* why a place cannot be told: add nothing */
 };
 
 static void
@@ -201,6 +117,7 @@ plan_free (struct plan *p)
   for (size_t i = 0; i < p->n_placed; i++)
     free (p->placed[i]);
   free (p->placed);
+  free (p->why);
 }
 #define cleanup_plan __attribute__ ((cleanup (plan_free)))
 
@@ -225,11 +142,24 @@ not_scratch (const char *where)
          || ocigate_path_has_prefix (where, "/sys") || ocigate_path_has_prefix (where, "/dev");
 }
 
+/* Where runc mounts dest, or NULL (and p->why) when that cannot be told. */
+static char *
+place (struct plan *p, const char *dest)
+{
+  char *where = NULL, *why = NULL;
+  if (ocigate_dest_place (p->rootfs, dest, &p->budget, &where, &why) == 0)
+    return where;
+  if (p->why == NULL)
+    p->why = steal_pointer (&why);
+  free (why);
+  return NULL;
+}
+
 static void
 plan_add (struct plan *p, const char *dest)
 {
-  char *where = place (p->rootfs, dest);
-  if (not_scratch (where) || covered (p, where))
+  char *where = place (p, dest);
+  if (where == NULL || not_scratch (where) || covered (p, where))
     {
       free (where);
       return;
@@ -245,13 +175,14 @@ plan_make (const struct eval *e, struct plan *p)
 {
   memset (p, 0, sizeof (*p));
   p->rootfs = rootfs_dir (e);
+  p->budget = OCIGATE_WALK_BUDGET;
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   p->n_placed = oj_len (mounts);
   p->placed = xzalloc ((p->n_placed + 1) * sizeof (char *));
   for (size_t i = 0; i < p->n_placed; i++)
     {
       const char *d = oj_str (oj_get (oj_at (mounts, i), "destination"));
-      p->placed[i] = d ? place (p->rootfs, d) : NULL;
+      p->placed[i] = d ? place (p, d) : NULL;
     }
   for (size_t i = 0; i < e->pol->readonly_tmpfs.n; i++)
     plan_add (p, e->pol->readonly_tmpfs.v[i]);
@@ -272,6 +203,15 @@ check_readonly_rootfs (struct eval *e, ocigate_error_t *err)
     return 0;
   cleanup_plan struct plan p;
   plan_make (e, &p);
+  if (p.why)
+    {
+      /* Fail closed: a scratch tmpfs where runc would not put it, or
+       * placed after a mount it then hides, is a guess. */
+      finding_action (e, OCIGATE_ACTION_REJECT, "/root/readonly",
+                      "root filesystem is writable, and where its mounts land cannot be told: %s",
+                      p.why);
+      return 0;
+    }
   if (p.n == 0)
     {
       finding (e, "/root/readonly", "root filesystem is writable");
@@ -344,7 +284,7 @@ fix_readonly_rootfs (struct eval *e, ocigate_error_t *err)
   plan_make (e, &p);
   ocigate_json_t *root = oj_ensure_object (e->doc, e->root, "root");
   oj_set (e->doc, root, "readonly", oj_new_bool (e->doc, true));
-  for (size_t i = 0; i < p.n; i++)
+  for (size_t i = 0; p.why == NULL && i < p.n; i++)
     {
       ocigate_json_t *mounts = oj_ensure_array (e->doc, e->root, "mounts");
       /* runc mounts in order: the tmpfs goes before the first mount below
@@ -355,7 +295,7 @@ fix_readonly_rootfs (struct eval *e, ocigate_error_t *err)
           at = j;
       insert_at (e->doc, mounts, at, tmpfs_mount (e, &p, &p.v[i]), &p, p.v[i].where);
     }
-  if (p.n)
+  if (p.n && p.why == NULL)
     {
       /* The audit record says what was added. */
       strbuf_t b = { 0 };

@@ -409,6 +409,124 @@ START_TEST (test_rootfs_walk)
 }
 END_TEST
 
+/* rootfs/tmp -> /l1 -> /l2 ... -> /lN -> target: n links in all. */
+static void
+link_chain (const char *b, int n, const char *target)
+{
+  cleanup_free char *t = xasprintf ("%s/rootfs/tmp", b);
+  unlink (t);
+  ck_assert_int_eq (symlink (n > 1 ? "/l1" : target, t), 0);
+  for (int i = 1; i < n; i++)
+    {
+      cleanup_free char *l = xasprintf ("%s/rootfs/l%d", b, i);
+      cleanup_free char *next = i + 1 < n ? xasprintf ("/l%d", i + 1) : xstrdup (target);
+      unlink (l);
+      ck_assert_int_eq (symlink (next, l), 0);
+    }
+}
+
+START_TEST (test_link_limit)
+{
+  cleanup_free char *b = make_rootfs ();
+  ocigate_eval_opts_t o = { .name = "t", .bundle = b, .host_checks = true };
+  o.host = tu_host ((tu_host_t){ 0 });
+  ocigate_result_t res;
+  /* runc follows up to 255 links (securejoin): 42 reach /sys/fs/cgroup,
+   * no scratch space */
+  link_chain (b, 42, "/sys/fs/cgroup");
+  ocigate_doc_t *d = writable ();
+  tu_rewrite (NULL, d, &o, &res);
+  ck_assert (!res.reject);
+  ck_assert_int_eq (mount_index (d, "/tmp"), -1);
+  ck_assert_int_ge (mount_index (d, "/run"), 0);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  /* near miss: 250 links to a plain directory */
+  link_chain (b, 250, "/data/t");
+  d = writable ();
+  tu_rewrite (NULL, d, &o, &res);
+  ck_assert (!res.reject);
+  ck_assert_int_ge (scratch_index (d, "/tmp"), 0);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  /* more than runc follows: not judged, refused, no tmpfs added */
+  link_chain (b, 300, "/data/t");
+  d = writable ();
+  tu_eval (NULL, d, &o, &res);
+  ck_assert_finding (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly");
+  ck_assert_msg (strstr (message_of (&res, "readonly-rootfs"), "more than 255 symbolic links"),
+                 "%s", message_of (&res, "readonly-rootfs"));
+  ocigate_result_free (&res);
+  tu_rewrite (NULL, d, &o, &res);
+  ck_assert (res.reject);
+  ck_assert_int_eq (mount_index (d, "/tmp"), -1);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  rm_tree (b);
+}
+END_TEST
+
+/* Mounts whose destinations climb in and out of /data reps times each:
+ * one lookup per step. */
+static ocigate_doc_t *
+climbing (int mounts, int reps)
+{
+  strbuf_t dst = { 0 }, arr = { 0 };
+  for (int k = 0; k < reps; k++)
+    strbuf_puts (&dst, "/data/..");
+  strbuf_puts (&dst, "/m");
+  strbuf_puts (&arr, "[");
+  for (int i = 0; i < mounts; i++)
+    strbuf_printf (&arr,
+                   "%s{\"destination\":\"%s%d\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+                   "\"options\":[\"nosuid\"]}",
+                   i ? "," : "", dst.s, i);
+  strbuf_puts (&arr, "]");
+  ocigate_doc_t *d = writable ();
+  tu_set (d, "mounts", arr.s);
+  free (dst.s);
+  free (arr.s);
+  return d;
+}
+
+START_TEST (test_walk_budget)
+{
+  cleanup_free char *b = make_rootfs ();
+  ocigate_eval_opts_t o = { .name = "t", .bundle = b, .host_checks = true };
+  o.host = tu_host ((tu_host_t){ 0 });
+  ocigate_result_t res;
+  /* 1,100 x 100 lookups: over the budget, refused rather than guessed */
+  ocigate_doc_t *d = climbing (1100, 100);
+  tu_eval (NULL, d, &o, &res);
+  ck_assert_finding (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly");
+  ck_assert_msg (strstr (message_of (&res, "readonly-rootfs"), "symlink lookups"), "%s",
+                 message_of (&res, "readonly-rootfs"));
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  /* near miss: 900 x 100 fit */
+  d = climbing (900, 100);
+  tu_eval (NULL, d, &o, &res);
+  ck_assert_msg (!tu_has (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly"), "%s",
+                 message_of (&res, "readonly-rootfs"));
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  /* a missing component costs one lookup, whatever follows it */
+  d = climbing (1, 0);
+  strbuf_t deep = { 0 };
+  strbuf_puts (&deep, "[{\"destination\":\"/nothere");
+  for (int k = 0; k < 200000; k++)
+    strbuf_puts (&deep, "/a");
+  strbuf_puts (&deep, "\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]");
+  tu_set (d, "mounts", deep.s);
+  free (deep.s);
+  tu_eval (NULL, d, &o, &res);
+  ck_assert (!tu_has (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly"));
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  rm_tree (b);
+}
+END_TEST
+
 START_TEST (test_home)
 {
   cleanup_free char *b = make_rootfs ();
@@ -728,6 +846,8 @@ main (void)
   tcase_add_test (tc, test_covered);
   tcase_add_test (tc, test_order);
   tcase_add_test (tc, test_rootfs_walk);
+  tcase_add_test (tc, test_link_limit);
+  tcase_add_test (tc, test_walk_budget);
   tcase_add_test (tc, test_home);
   tcase_add_test (tc, test_seccomp_allow);
   tcase_add_test (tc, test_workloads);
