@@ -527,32 +527,72 @@ standard_kernel_mount (const char *dest, const char *type)
          || (strcmp (dest, "/dev/mqueue") == 0 && strcmp (type, "mqueue") == 0);
 }
 
+static bool
+is_cgroup (const char *type)
+{
+  return type && (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0);
+}
+
+/* Judge one place of a kernel filesystem mount (the destination as
+ * written, and where the image's symlinks lead it). */
+static void
+kernel_place (struct eval *e, const char *p, const char *type, const char *dest, const char *d)
+{
+  bool under = ocigate_path_has_prefix (d, "/proc") || ocigate_path_has_prefix (d, "/sys");
+  const char *via = strcmp (d, dest) != 0 ? " (where the image's symlinks lead " : "";
+  const char *via_end = *via ? ")" : "";
+  const char *via_dest = *via ? dest : "";
+  if (under && !standard_kernel_mount (d, type))
+    finding (e, p, "mount over %s%s%s%s hides or exposes kernel state", d, via, via_dest, via_end);
+  else if (type && strcmp (type, "proc") == 0 && strcmp (d, "/proc") != 0)
+    finding (e, p, "proc mounted at %s%s%s%s instead of /proc", d, via, via_dest, via_end);
+  /* Without a cgroup namespace (and runc 1.1.5 on cgroup v1) a cgroup
+   * filesystem shows the host's whole hierarchy; at its standard place
+   * runc and engines expect it, anywhere else it is only that. */
+  else if (is_cgroup (type) && strcmp (d, "/sys/fs/cgroup") != 0)
+    finding (e, p,
+             "%s mounted at %s%s%s%s instead of /sys/fs/cgroup shows the host's cgroup "
+             "hierarchy",
+             type, d, via, via_dest, via_end);
+}
+
 int
 check_kernel_mounts (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
+  /* In runtime mode the rootfs is there to read: runc places each
+   * destination following the image's symlinks (securejoin). */
+  cleanup_free char *rootfs
+      = e->opts->host_checks
+            ? ocigate_rootfs_host_dir (oj_str (oj_path (e->root, "root/path")), e->opts->bundle)
+            : NULL;
+  unsigned long budget = OCIGATE_WALK_BUDGET;
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
       ocigate_mount_t m;
       ocigate_mount_parse (oj_at (mounts, i), &m);
       const char *type = m.type;
       const char *d = m.destination;
+      if (d == NULL)
+        continue;
       /* runc joins a relative destination to the rootfs: "sys/kernel" is
        * /sys/kernel. */
       cleanup_free char *abs = d[0] == '/' ? xstrdup (d) : xasprintf ("/%s", d);
       cleanup_free char *dest = ocigate_path_normalize (abs);
       cleanup_free char *p = ptrf ("/mounts/%zu", i);
-      bool under
-          = ocigate_path_has_prefix (dest, "/proc") || ocigate_path_has_prefix (dest, "/sys");
-      if (under && !standard_kernel_mount (dest, type))
-        finding (e, p, "mount over %s hides or exposes kernel state", dest);
-      else if (type && strcmp (type, "proc") == 0 && strcmp (dest, "/proc") != 0)
-        finding (e, p, "proc mounted at %s instead of /proc", dest);
+      kernel_place (e, p, type, dest, dest);
+      if (rootfs)
+        {
+          cleanup_free char *where = NULL, *why = NULL;
+          if (ocigate_dest_place (rootfs, d, &budget, &where, &why) < 0)
+            finding (e, p, "mount destination %s cannot be judged: %s", d, why);
+          else if (strcmp (where, dest) != 0)
+            kernel_place (e, p, type, dest, where);
+        }
       /* Options apply in order (["ro","rw"] is read-write), and runc
        * applies the recursive forms (rro) to bind mounts only. */
       if (!m.bind && type && ocigate_mount_readonly (&m) == false
-          && (strcmp (type, "sysfs") == 0 || strcmp (type, "cgroup") == 0
-              || strcmp (type, "cgroup2") == 0))
+          && (strcmp (type, "sysfs") == 0 || is_cgroup (type)))
         finding_fix (e,
                      "mount it read-only (options: ro), as engines do for a container that is "
                      "not privileged",

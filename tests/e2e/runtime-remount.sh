@@ -5,8 +5,10 @@
 # (found through the image's symlinks): an image link /s -> /sys and a
 # devpts "remount" at /s leave the container's /sys read-write, and a
 # tmpfs "remount,ro" at "/" remounts the host filesystem under the rootfs.
-# Through ocigate both are refused; plain runc's outcome is printed.  Near
-# miss: a tmpfs ["ro","size=2m"] runs and is read-only.
+# Through ocigate both are refused; plain runc's outcome is printed.  A
+# devpts at /s without remount still lands on /sys, and a cgroup2 at /cg
+# shows the host's hierarchy: kernel-mounts refuses both.  Near miss: a
+# tmpfs ["ro","size=2m"] runs and is read-only.
 . "$(dirname "$0")/lib/runc.sh"
 rt_setup
 
@@ -52,6 +54,18 @@ case ,$opts, in
 *,rw,*size=4096k*) ;;
 *) fail "the host tmpfs changed: $opts" ;;
 esac
+
+# kernel-mounts: a devpts at /s lands on /sys through the image's link
+# (runtime mode reads the rootfs), and a cgroup2 away from /sys/fs/cgroup
+# shows the host's hierarchy: both refused.
+for m in '{"destination":"/s","type":"devpts","source":"devpts","options":["newinstance"]}' \
+	'{"destination":"/cg","type":"cgroup2","source":"cgroup","options":["ro","nosuid"]}'; do
+	jq --argjson m "$m" '.mounts += [$m]' "$T/config.base" >"$T/b/config.json"
+	rc=0
+	gate run --bundle "$T/b" kmount </dev/null >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" = 1 ] || fail "$m: exit $rc, $(cat "$T/out") $(cat "$T/err")"
+	grep -qE 'kernel-mounts: (mount over /sys|cgroup2 mounted at /cg)' "$T/err" || fail "$m: $(cat "$T/err")"
+done
 
 # Near miss: the same tmpfs without remount is a new, read-only mount.
 jq '.mounts += [{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["ro","size=2m"]}]' \

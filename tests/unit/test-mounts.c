@@ -716,6 +716,65 @@ START_TEST (test_remount)
 }
 END_TEST
 
+/* ---- kernel-mounts: cgroup elsewhere, /proc and /sys through the image ---- */
+
+START_TEST (test_kernel_mount_places)
+{
+  /* cgroup or cgroup2 anywhere but /sys/fs/cgroup shows the host's
+   * hierarchy (no cgroup namespace needed for that) */
+  ck_assert (mount_finding ("kernel-mounts",
+                            "{\"destination\":\"/cg\",\"type\":\"cgroup2\",\"source\":\"cgroup\","
+                            "\"options\":[\"ro\",\"nosuid\"]}",
+                            &lexical, ""));
+  ck_assert (mount_finding ("kernel-mounts",
+                            "{\"destination\":\"/data/cg\",\"type\":\"cgroup\",\"source\":"
+                            "\"cgroup\",\"options\":[\"ro\"]}",
+                            &lexical, ""));
+  /* near miss: the standard place (a second one is as the first) */
+  ck_assert (!mount_finding ("kernel-mounts",
+                             "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup2\",\"source\":"
+                             "\"cgroup\",\"options\":[\"ro\",\"nosuid\"]}",
+                             &lexical, ""));
+
+  /* runtime mode: the image's symlinks lead the destination */
+  char dir[] = "/tmp/ocigate-kplace-XXXXXX";
+  ck_assert (mkdtemp (dir) != NULL);
+  cleanup_free char *rootfs = xasprintf ("%s/rootfs", dir);
+  cleanup_free char *s = xasprintf ("%s/rootfs/s", dir);
+  cleanup_free char *k = xasprintf ("%s/rootfs/k", dir);
+  cleanup_free char *data = xasprintf ("%s/rootfs/data", dir);
+  cleanup_free char *dl = xasprintf ("%s/rootfs/d", dir);
+  ck_assert_int_eq (mkdir (rootfs, 0755), 0);
+  ck_assert_int_eq (mkdir (data, 0755), 0);
+  ck_assert_int_eq (symlink ("/sys", s), 0);
+  ck_assert_int_eq (symlink ("../../proc/sys", k), 0);
+  ck_assert_int_eq (symlink ("data", dl), 0);
+  ocigate_eval_opts_t o = host_opts (dir);
+  static const char *const bad[] = {
+    "{\"destination\":\"/s\",\"type\":\"devpts\",\"options\":[\"newinstance\"]}",
+    "{\"destination\":\"k/kernel\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[]}",
+    "{\"destination\":\"/s/fs/cgroup/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      ck_assert_msg (mount_finding ("kernel-mounts", bad[i], &o, ""), "%s", bad[i]);
+      /* lexically the same mounts are elsewhere */
+      ck_assert_msg (!mount_finding ("kernel-mounts", bad[i], &lexical, ""), "%s", bad[i]);
+    }
+  /* near miss: a link to a plain directory */
+  ck_assert (!mount_finding ("kernel-mounts",
+                             "{\"destination\":\"/d/pts\",\"type\":\"devpts\",\"source\":"
+                             "\"devpts\",\"options\":[\"newinstance\"]}",
+                             &o, ""));
+  unlink (s);
+  unlink (k);
+  unlink (dl);
+  rmdir (data);
+  rmdir (rootfs);
+  rmdir (dir);
+}
+END_TEST
+
 /* ---- root-path ---- */
 
 static bool
@@ -797,6 +856,7 @@ suite (void)
   tcase_add_test (tc, test_propagation_order);
   tcase_add_test (tc, test_root_path_walk);
   tcase_add_test (tc, test_remount);
+  tcase_add_test (tc, test_kernel_mount_places);
   suite_add_tcase (s, tc);
   return s;
 }
