@@ -609,10 +609,16 @@ check_mount_propagation (struct eval *e, ocigate_error_t *err)
     {
       ocigate_mount_t m;
       ocigate_mount_parse (oj_at (mounts, i), &m);
-      if (!m.bind || !ocigate_mount_shared (&m))
+      /* runc 1.1.5 applies the propagation words to every mount, a tmpfs
+       * or a proc as much as a bind (one mount(2) each, in order). */
+      if (!ocigate_mount_shared (&m))
         continue;
       cleanup_free char *p = ptrf ("/mounts/%zu/options", i);
-      finding (e, p, "bind mount with shared propagation lets the container mount on the host");
+      if (m.bind)
+        finding (e, p, "bind mount with shared propagation lets the container mount on the host");
+      else
+        finding (e, p, "%s mount with shared propagation passes mounts made under it to its peers",
+                 m.type ? m.type : "untyped");
     }
   const char *rp = oj_str (oj_path (e->root, "linux/rootfsPropagation"));
   if (rp && (strcmp (rp, "shared") == 0 || strcmp (rp, "rshared") == 0))

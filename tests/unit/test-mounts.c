@@ -644,6 +644,21 @@ START_TEST (test_kernel_mounts_order)
 }
 END_TEST
 
+static bool mount_finding (const char *rule, const char *mount, const ocigate_eval_opts_t *o,
+                           const char *field);
+
+/* A tmpfs at /data with these options (freed at the next call). */
+static const char *
+tmpfs_with (const char *options)
+{
+  static char *last;
+  free (last);
+  last = xasprintf ("{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+                    "\"options\":%s}",
+                    options);
+  return last;
+}
+
 START_TEST (test_propagation_order)
 {
   ocigate_doc_t *d = with_mount ("bind", "/tmp/data", "[\"rbind\",\"rshared\",\"private\"]");
@@ -657,6 +672,21 @@ START_TEST (test_propagation_order)
   ck_assert_no_finding (&res, "mount-propagation");
   ocigate_result_free (&res);
   ocigate_doc_free (d);
+
+  /* runc applies the words to every mount, not binds only */
+  static const char *const shared[]
+      = { "[\"rshared\"]", "[\"nosuid\",\"shared\"]", "[\"rprivate\",\"rshared\",\"private\"]" };
+  for (size_t i = 0; i < ARRAY_SIZE (shared); i++)
+    ck_assert_msg (
+        mount_finding ("mount-propagation", tmpfs_with (shared[i]), &lexical, "/options"), "%s",
+        shared[i]);
+  /* near misses: the last word private */
+  static const char *const private[]
+      = { "[\"rshared\",\"rprivate\"]", "[\"shared\",\"private\"]", "[\"rslave\"]" };
+  for (size_t i = 0; i < ARRAY_SIZE (private); i++)
+    ck_assert_msg (
+        !mount_finding ("mount-propagation", tmpfs_with (private[i]), &lexical, "/options"), "%s",
+        private[i]);
 }
 END_TEST
 
