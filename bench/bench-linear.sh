@@ -9,6 +9,13 @@
 #   mounts       ~100k tmpfs mounts
 #   env          ~100k process.env entries
 #   sysctls      ~50k unsafe sysctls (policy: sysctls rewrite, so stripped)
+# and two judged with the host checks (--host, as runtime mode does) over
+# a small rootfs with /d and /e, root.readonly false:
+#   deepdest     ~2,200 tmpfs mounts, each destination 3,000 components
+#                climbing in and out of /d and /e (a symlink lookup each
+#                step): refused when the lookups per rule pass the budget
+#   rodoc        ~160k read-only rbinds of /usr/share/doc (each asks the
+#                host's mount table whether anything is mounted below)
 # Each 16 MiB config must be judged and rewritten in < 1 s, and the time
 # per MiB (above the fixed cost of the base config alone) must stay within
 # 2x from 1 to 16 MiB; the exit status says whether every shape held.  Run from a configured build tree:
@@ -31,10 +38,11 @@ for c in jq python3 awk; do
 	}
 done
 shapes=("$@")
-[ ${#shapes[@]} -gt 0 ] || shapes=(annotations mounts env sysctls)
+[ ${#shapes[@]} -gt 0 ] || shapes=(annotations mounts env sysctls deepdest rodoc)
 
 T=$(mktemp -d /tmp/ocigate-bench-linear.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/rootfs/d" "$T/rootfs/e" "$T/rootfs/srv"
 printf '{ "rules": { "sysctls": "rewrite" }, "audit": { "path": "%s/audit.jsonl", "syslog": false } }\n' \
 	"$T" >"$T/policy.json"
 
@@ -59,6 +67,13 @@ gen() {
 	env)
 		b=$(base '.process.env += ["@FILL@"]')
 		entry='"VARIABLE_%07d=value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-value-xxx",' ;;
+	deepdest)
+		b=$(base '.root.readonly = false | .mounts += ["@FILL@"]')
+		entry=$(printf '/d/../e/..%.0s' $(seq 750))
+		entry='{"destination":"'$entry'/m-%07d","type":"tmpfs","source":"tmpfs","options":["nosuid"]},' ;;
+	rodoc)
+		b=$(base '.mounts += ["@FILL@"]')
+		entry='{"destination":"/srv/doc-%07d","type":"bind","source":"/usr/share/doc","options":["rbind","ro"]},' ;;
 	sysctls)
 		b=$(base '.linux.sysctl = {"@FILL@": ""}')
 		entry='"kernel.bench.s%07d":"0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 9999999999999999999999999999",' ;;
@@ -92,10 +107,13 @@ gen() {
 # run FILE: the median over RUNS runs of one rewrite's CPU time (user +
 # system from wait4, in microseconds: on a loaded machine wall time
 # measures the neighbours); its wall time and peak RSS go to $T/wall, $T/rss
+# (a host shape may be refused: exit status 1 is a verdict too)
 run() {
-	python3 - "$runs" "$T" "$ocigate" rewrite --policy "$T/policy.json" "$1" <<'PY'
+	local host=
+	case $shape in deepdest | rodoc) host=--host ;; esac
+	python3 - "$runs" "$T" "${host:+1}" "$ocigate" rewrite --policy "$T/policy.json" $host "$1" <<'PY'
 import os, sys, time
-runs, tdir, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+runs, tdir, refusable, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
 cpu, wall, rss = [], [], []
 for _ in range(runs):
     t0 = time.monotonic()
@@ -106,7 +124,7 @@ for _ in range(runs):
         os.execv(argv[0], argv)
     _, status, ru = os.wait4(pid, 0)
     wall.append(int((time.monotonic() - t0) * 1e6))
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) not in ((0, 1) if refusable else (0,)):
         sys.exit("bench-linear: %s failed" % " ".join(argv))
     cpu.append(int((ru.ru_utime + ru.ru_stime) * 1e6))
     rss.append(ru.ru_maxrss)
@@ -148,10 +166,14 @@ for shape in "${shapes[@]}"; do
 		rm -f "$f"
 	done
 	verdict=ok
+	capped=
+	# deepdest is refused once the lookups reach the budget: its cost
+	# stops growing there, which is the point, so only the limit applies
+	[ "$shape" = deepdest ] && capped=1
 	if [ "$us16" -ge 1000000 ]; then
 		verdict="SLOW: 16 MiB took $((us16 / 1000)) ms (limit 1000)"
 		fail=1
-	elif [ "$min" = 0 ] || [ $((max * 10 / min)) -gt 20 ]; then
+	elif [ -z "$capped" ] && { [ "$min" = 0 ] || [ $((max * 10 / min)) -gt 20 ]; }; then
 		verdict="NOT LINEAR: time per MiB from $((min / 1000)) to $((max / 1000)) ms (limit 2x)"
 		fail=1
 	fi

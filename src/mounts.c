@@ -431,8 +431,27 @@ ocigate_rootfs_host_dir (const char *root_path, const char *bundle)
   return xasprintf ("%s/%s", bundle, root_path);
 }
 
+void
+ocigate_walk_free (ocigate_walk_t *w)
+{
+  free (w->plain);
+  w->plain = NULL;
+  w->plain_len = 0;
+}
+
+/* Remember done[0..len] as a prefix without symlinks. */
+static void
+walk_remember (ocigate_walk_t *w, const char *done, size_t len)
+{
+  if (len == 0 || (len <= w->plain_len && memcmp (w->plain, done, len) == 0))
+    return;
+  free (w->plain);
+  w->plain = xstrndup (done, len);
+  w->plain_len = len;
+}
+
 int
-ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget, char **ret,
+ocigate_dest_place (const char *rootfs, const char *dest, ocigate_walk_t *w, char **ret,
                     char **ret_why)
 {
   *ret = *ret_why = NULL;
@@ -460,6 +479,11 @@ ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget,
    * securejoin treats a missing component as a plain one, and nothing
    * below it exists either, until a ".." climbs back above it. */
   size_t missing = SIZE_MAX;
+  /* match: how much of done is a prefix of w->plain (on a component
+   * boundary); pristine: no link, "..", or missing component yet, so
+   * done is all plain directories (remembered for the next walk). */
+  size_t match = 0;
+  bool pristine = true;
   int links = 0;
   const char *p = todo;
   for (;;)
@@ -477,6 +501,9 @@ ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget,
         }
       if (l == 2 && p[0] == '.' && p[1] == '.')
         {
+          if (pristine)
+            walk_remember (w, done.s, done.len);
+          pristine = false;
           char *slash = strrchr (done.s, '/');
           if (slash)
             {
@@ -485,6 +512,8 @@ ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget,
             }
           if (missing != SIZE_MAX && done.len <= missing)
             missing = SIZE_MAX;
+          if (match > done.len)
+            match = done.len;
           p += l;
           continue;
         }
@@ -494,14 +523,21 @@ ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget,
       p += l;
       if (missing != SIZE_MAX)
         continue;
-      if (*budget == 0)
+      if (match == before && done.len <= w->plain_len
+          && memcmp (w->plain + before, done.s + before, done.len - before) == 0
+          && (w->plain[done.len] == '/' || w->plain[done.len] == '\0'))
+        {
+          match = done.len; /* known to be a plain directory */
+          continue;
+        }
+      if (w->left == 0)
         {
           *ret_why = xasprintf ("placing the mount destinations takes more than %lu symlink "
                                 "lookups",
                                 OCIGATE_WALK_BUDGET);
           goto fail;
         }
-      (*budget)--;
+      w->left--;
       host.len = root_len;
       host.s[root_len] = '\0';
       strbuf_append (&host, done.s, done.len);
@@ -523,23 +559,31 @@ ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget,
         }
       if (++links > OCIGATE_DEST_MAX_LINKS)
         {
-          *ret_why = xasprintf ("%s leads through more than %d symbolic links in the rootfs", dest,
+          *ret_why = xasprintf ("it leads through more than %d symbolic links in the rootfs",
                                 OCIGATE_DEST_MAX_LINKS);
           goto fail;
         }
       target[n] = '\0';
+      if (pristine)
+        walk_remember (w, done.s, before);
+      pristine = false;
       done.s[before] = '\0';
       done.len = before;
+      if (match > before)
+        match = before;
       if (target[0] == '/')
         {
           done.s[0] = '\0';
           done.len = 0;
+          match = 0;
         }
       char *next = xasprintf ("%s/%s", target, p);
       free (todo);
       todo = next;
       p = todo;
     }
+  if (pristine)
+    walk_remember (w, done.s, done.len);
   *ret = done.len ? xstrdup (done.s) : xstrdup ("/");
   free (done.s);
   free (host.s);

@@ -70,14 +70,27 @@ int ocigate_path_walk (const char *path, bool strict, char **ret_path, char **re
  * followed with an absolute target or a ".." never leaving the rootfs,
  * up to OCIGATE_DEST_MAX_LINKS links (runc then fails with ELOOP).  With
  * rootfs NULL the path is judged lexically, /var/run read as /run (every
- * image that follows the FHS).  *budget is the symlink lookups the
- * evaluation may still spend; each readlink takes one.  *ret: the
+ * image that follows the FHS).  w carries, across the walks of one rule,
+ * the symlink lookups still allowed (each readlink takes one) and the
+ * last prefix found to hold no symlink (not looked up again).  *ret: the
  * normalised in-container path.  Returns 0, or -1 with *ret_why
  * (allocated) when the place cannot be told (too many links, the budget
  * spent, an error other than a missing component): fail closed. */
 #define OCIGATE_DEST_MAX_LINKS 255
 #define OCIGATE_WALK_BUDGET 100000UL
-int ocigate_dest_place (const char *rootfs, const char *dest, unsigned long *budget, char **ret,
+typedef struct
+{
+  unsigned long left; /* lookups still allowed */
+  char *plain;        /* a rootfs-relative prefix without symlinks ("" none) */
+  size_t plain_len;
+} ocigate_walk_t;
+#define OCIGATE_WALK_INIT                                                                          \
+  {                                                                                                \
+    .left = OCIGATE_WALK_BUDGET                                                                    \
+  }
+void ocigate_walk_free (ocigate_walk_t *w);
+#define cleanup_walk __attribute__ ((cleanup (ocigate_walk_free)))
+int ocigate_dest_place (const char *rootfs, const char *dest, ocigate_walk_t *w, char **ret,
                         char **ret_why);
 /* The container's root filesystem on this host: root.path, joined to the
  * bundle when relative.  NULL when either is unknown. */

@@ -317,18 +317,39 @@ bind_source (struct eval *e, const char *src, char **ret_physical, char **ret_ju
   return 0;
 }
 
-/* Is anything mounted strictly below path (physical) on this host?  An
- * rbind brings such mounts along, and "ro" reaches only the top one. */
-static bool
-has_submounts (const char *path)
+/* The host's mount points, read from /proc/self/mountinfo once per
+ * evaluation of the rule, when first needed. */
+struct mountinfo
 {
+  bool read, failed;
+  char **v;
+  size_t n;
+};
+
+static void
+mountinfo_free (struct mountinfo *mi)
+{
+  for (size_t i = 0; i < mi->n; i++)
+    free (mi->v[i]);
+  free (mi->v);
+  mi->v = NULL;
+  mi->n = 0;
+}
+#define cleanup_mountinfo __attribute__ ((cleanup (mountinfo_free)))
+
+static void
+mountinfo_read (struct mountinfo *mi)
+{
+  mi->read = true;
   FILE *f = fopen ("/proc/self/mountinfo", "re");
   if (f == NULL)
-    return true; /* cannot tell: assume so */
+    {
+      mi->failed = true;
+      return;
+    }
   char *line = NULL;
   size_t cap = 0;
-  bool found = false;
-  while (!found && getline (&line, &cap, f) >= 0)
+  while (getline (&line, &cap, f) >= 0)
     {
       /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." with \ooo escapes */
       char *p = line;
@@ -352,11 +373,26 @@ has_submounts (const char *path)
             *o++ = *i;
         }
       *o = '\0';
-      found = strictly_below (p, path);
+      mi->v = xrealloc (mi->v, (mi->n + 1) * sizeof (char *));
+      mi->v[mi->n++] = xstrdup (p);
     }
   free (line);
   fclose (f);
-  return found;
+}
+
+/* Is anything mounted strictly below path (physical) on this host?  An
+ * rbind brings such mounts along, and "ro" reaches only the top one. */
+static bool
+has_submounts (struct mountinfo *mi, const char *path)
+{
+  if (!mi->read)
+    mountinfo_read (mi);
+  if (mi->failed)
+    return true; /* cannot tell: assume so */
+  for (size_t i = 0; i < mi->n; i++)
+    if (strictly_below (mi->v[i], path))
+      return true;
+  return false;
 }
 
 static bool
@@ -414,6 +450,7 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
 {
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   cleanup_own struct own own = { 0 };
+  cleanup_mountinfo struct mountinfo mi = { 0 };
   own_dirs (e, &own);
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
@@ -464,9 +501,9 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
         }
       /* Read-only with every mount below it; on the host, an rbind of a
        * tree with no mount inside is read-only as a whole. */
-      bool ro
-          = ocigate_mount_readonly_all (&m)
-            || (phys && ocigate_mount_readonly (&m) && public_path (n) && !has_submounts (phys));
+      bool ro = ocigate_mount_readonly_all (&m)
+                || (phys && ocigate_mount_readonly (&m) && public_path (n)
+                    && !has_submounts (&mi, phys));
       const char *s = sensitive_hit (e->pol, &own, n, ro);
       if (s != NULL)
         {
@@ -566,7 +603,8 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
       = e->opts->host_checks
             ? ocigate_rootfs_host_dir (oj_str (oj_path (e->root, "root/path")), e->opts->bundle)
             : NULL;
-  unsigned long budget = OCIGATE_WALK_BUDGET;
+  cleanup_walk ocigate_walk_t walk = OCIGATE_WALK_INIT;
+  bool spent = false;
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
       ocigate_mount_t m;
@@ -581,11 +619,15 @@ check_kernel_mounts (struct eval *e, ocigate_error_t *err)
       cleanup_free char *dest = ocigate_path_normalize (abs);
       cleanup_free char *p = ptrf ("/mounts/%zu", i);
       kernel_place (e, p, type, dest, dest);
-      if (rootfs)
+      if (rootfs && !spent)
         {
           cleanup_free char *where = NULL, *why = NULL;
-          if (ocigate_dest_place (rootfs, d, &budget, &where, &why) < 0)
-            finding (e, p, "mount destination %s cannot be judged: %s", d, why);
+          if (ocigate_dest_place (rootfs, d, &walk, &where, &why) < 0)
+            {
+              finding (e, p, "mount destination %.200s%s cannot be judged: %s", d,
+                       strlen (d) > 200 ? "..." : "", why);
+              spent = walk.left == 0; /* said once: the rest cannot be judged either */
+            }
           else if (strcmp (where, dest) != 0)
             kernel_place (e, p, type, dest, where);
         }

@@ -100,8 +100,8 @@ struct plan
   char *rootfs;
   char **placed; /* where runc mounts each of the container's mounts */
   size_t n_placed;
-  unsigned long budget; /* symlink lookups left (mounts.h) */
-  char *why;            /* why a place cannot be told: add nothing */
+  ocigate_walk_t walk; /* lookups left, a known plain prefix (mounts.h) */
+  char *why;           /* why a place cannot be told: add nothing */
 };
 
 static void
@@ -118,6 +118,7 @@ plan_free (struct plan *p)
     free (p->placed[i]);
   free (p->placed);
   free (p->why);
+  ocigate_walk_free (&p->walk);
 }
 #define cleanup_plan __attribute__ ((cleanup (plan_free)))
 
@@ -147,7 +148,7 @@ static char *
 place (struct plan *p, const char *dest)
 {
   char *where = NULL, *why = NULL;
-  if (ocigate_dest_place (p->rootfs, dest, &p->budget, &where, &why) == 0)
+  if (ocigate_dest_place (p->rootfs, dest, &p->walk, &where, &why) == 0)
     return where;
   if (p->why == NULL)
     p->why = steal_pointer (&why);
@@ -175,7 +176,7 @@ plan_make (const struct eval *e, struct plan *p)
 {
   memset (p, 0, sizeof (*p));
   p->rootfs = rootfs_dir (e);
-  p->budget = OCIGATE_WALK_BUDGET;
+  p->walk = (ocigate_walk_t)OCIGATE_WALK_INIT;
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   p->n_placed = oj_len (mounts);
   p->placed = xzalloc ((p->n_placed + 1) * sizeof (char *));

@@ -466,14 +466,16 @@ START_TEST (test_link_limit)
 }
 END_TEST
 
-/* Mounts whose destinations climb in and out of /data reps times each:
- * one lookup per step. */
+/* Mounts whose destinations climb in and out of /data and /etc, in
+ * turn, reps times each.  The first plain prefix of a walk is
+ * remembered (/data): each /etc costs one lookup, about reps / 2 per
+ * mount. */
 static ocigate_doc_t *
 climbing (int mounts, int reps)
 {
   strbuf_t dst = { 0 }, arr = { 0 };
   for (int k = 0; k < reps; k++)
-    strbuf_puts (&dst, "/data/..");
+    strbuf_puts (&dst, k % 2 ? "/etc/.." : "/data/..");
   strbuf_puts (&dst, "/m");
   strbuf_puts (&arr, "[");
   for (int i = 0; i < mounts; i++)
@@ -495,16 +497,16 @@ START_TEST (test_walk_budget)
   ocigate_eval_opts_t o = { .name = "t", .bundle = b, .host_checks = true };
   o.host = tu_host ((tu_host_t){ 0 });
   ocigate_result_t res;
-  /* 1,100 x 100 lookups: over the budget, refused rather than guessed */
-  ocigate_doc_t *d = climbing (1100, 100);
+  /* 2,300 x 51 lookups: over the budget, refused rather than guessed */
+  ocigate_doc_t *d = climbing (2300, 100);
   tu_eval (NULL, d, &o, &res);
   ck_assert_finding (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly");
   ck_assert_msg (strstr (message_of (&res, "readonly-rootfs"), "symlink lookups"), "%s",
                  message_of (&res, "readonly-rootfs"));
   ocigate_result_free (&res);
   ocigate_doc_free (d);
-  /* near miss: 900 x 100 fit */
-  d = climbing (900, 100);
+  /* near miss: 1,700 x 51 fit */
+  d = climbing (1700, 100);
   tu_eval (NULL, d, &o, &res);
   ck_assert_msg (!tu_has (&res, "readonly-rootfs", OCIGATE_ACTION_REJECT, "/root/readonly"), "%s",
                  message_of (&res, "readonly-rootfs"));
