@@ -298,6 +298,13 @@ dir_unsafe (const struct stat *st, const char *child)
 int
 ocigate_path_walk (const char *path, bool strict, char **ret_path, char **ret_why)
 {
+  return ocigate_path_walk_budget (path, strict, NULL, ret_path, ret_why);
+}
+
+int
+ocigate_path_walk_budget (const char *path, bool strict, unsigned long *budget, char **ret_path,
+                          char **ret_why)
+{
   strbuf_t cur = { 0 };  /* resolved so far: physical, absolute */
   strbuf_t rest = { 0 }; /* still to walk */
   int links = 0;
@@ -342,6 +349,13 @@ ocigate_path_walk (const char *path, bool strict, char **ret_path, char **ret_wh
           break;
         }
 
+      if (budget && (*budget)-- == 0)
+        {
+          *budget = 0;
+          *ret_why = xasprintf ("judging the host paths takes more than %lu lookups",
+                                OCIGATE_WALK_BUDGET);
+          goto fail;
+        }
       struct stat st;
       char parent_end = cur.s[base];
       cur.s[base] = '\0';

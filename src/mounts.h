@@ -64,6 +64,10 @@ char *ocigate_path_clean (const char *path);
  * elsewhere after the check.  Returns 0, or -1 with *ret_why (allocated)
  * saying why the path cannot be judged. */
 int ocigate_path_walk (const char *path, bool strict, char **ret_path, char **ret_why);
+/* The same, each component taking one of *budget (when not NULL): none
+ * left, the walk fails (the path is not judged). */
+int ocigate_path_walk_budget (const char *path, bool strict, unsigned long *budget, char **ret_path,
+                              char **ret_why);
 
 /* Where runc 1.1.5 mounts a destination inside the rootfs (securejoin):
  * a relative destination is joined to "/", symlinks of the IMAGE are

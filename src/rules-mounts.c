@@ -280,9 +280,58 @@ bundle_dir (struct eval *e, bool physical)
  * physical and must pass only through directories root alone controls;
  * without, a ".." cannot be judged.  *ret_physical: the path to mount
  * (host checks), *ret_judged: the same with /var/run read as /run. */
+/* The bind sources of one rule: host lookups allowed (mounts.h), and
+ * the last source judged, which the next mount often repeats. */
+struct sources
+{
+  unsigned long left;
+  char *src, *phys, *judged, *why;
+  int rc;
+};
+#define SOURCES_INIT                                                                               \
+  {                                                                                                \
+    .left = OCIGATE_WALK_BUDGET                                                                    \
+  }
+
+static void
+sources_forget (struct sources *c)
+{
+  free (c->src);
+  free (c->phys);
+  free (c->judged);
+  free (c->why);
+  c->src = c->phys = c->judged = c->why = NULL;
+}
+#define cleanup_sources __attribute__ ((cleanup (sources_forget)))
+
+static char *
+dup_or_null (const char *s)
+{
+  return s ? xstrdup (s) : NULL;
+}
+
+static int bind_source_walk (struct eval *e, unsigned long *budget, const char *src,
+                             char **ret_physical, char **ret_judged, char **ret_why);
+
 static int
-bind_source (struct eval *e, const char *src, char **ret_physical, char **ret_judged,
-             char **ret_why)
+bind_source (struct eval *e, struct sources *c, const char *src, char **ret_physical,
+             char **ret_judged, char **ret_why)
+{
+  if (c->src == NULL || strcmp (c->src, src) != 0)
+    {
+      sources_forget (c);
+      c->rc = bind_source_walk (e, &c->left, src, &c->phys, &c->judged, &c->why);
+      c->src = xstrdup (src);
+    }
+  *ret_physical = dup_or_null (c->phys);
+  *ret_judged = dup_or_null (c->judged);
+  *ret_why = dup_or_null (c->why);
+  return c->rc;
+}
+
+static int
+bind_source_walk (struct eval *e, unsigned long *budget, const char *src, char **ret_physical,
+                  char **ret_judged, char **ret_why)
 {
   bool host = e->opts->host_checks;
   *ret_physical = *ret_judged = *ret_why = NULL;
@@ -311,7 +360,7 @@ bind_source (struct eval *e, const char *src, char **ret_physical, char **ret_ju
       *ret_judged = var_run_to_run (ocigate_path_lexical (joined));
       return 0;
     }
-  if (ocigate_path_walk (joined, true, ret_physical, ret_why) < 0)
+  if (ocigate_path_walk_budget (joined, true, budget, ret_physical, ret_why) < 0)
     return -1;
   *ret_judged = var_run_to_run (xstrdup (*ret_physical));
   return 0;
@@ -405,7 +454,8 @@ type_allowed (const ocigate_policy_t *pol, const char *type)
  * sensitive host directory: judge each directory its options name as a
  * bind source (lowerdir=A:B, upperdir=, workdir=, br=A=rw:B=ro). */
 static void
-layer_dirs (struct eval *e, const struct own *own, const ocigate_json_t *j, size_t i)
+layer_dirs (struct eval *e, struct sources *c, const struct own *own, const ocigate_json_t *j,
+            size_t i)
 {
   static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=", "br=", "dirs=" };
   const ocigate_json_t *opts = oj_get (j, "options");
@@ -434,7 +484,7 @@ layer_dirs (struct eval *e, const struct own *own, const ocigate_json_t *j, size
                   *eq = '\0';
                 cleanup_free char *p = ptrf ("/mounts/%zu/options/%zu", i, k);
                 cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
-                if (bind_source (e, dir, &phys, &n, &why) < 0)
+                if (bind_source (e, c, dir, &phys, &n, &why) < 0)
                   finding_action (e, OCIGATE_ACTION_REJECT, p,
                                   "layer directory %s cannot be judged: %s", dir, why);
                 else if (sensitive_hit (e->pol, own, n, false))
@@ -451,6 +501,7 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
   const ocigate_json_t *mounts = oj_get (e->root, "mounts");
   cleanup_own struct own own = { 0 };
   cleanup_mountinfo struct mountinfo mi = { 0 };
+  cleanup_sources struct sources src = SOURCES_INIT;
   own_dirs (e, &own);
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
@@ -480,7 +531,7 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
             continue;
           if (type_allowed (e->pol, m.type))
             {
-              layer_dirs (e, &own, oj_at (mounts, i), i);
+              layer_dirs (e, &src, &own, oj_at (mounts, i), i);
               continue;
             }
           cleanup_free char *p = ptrf ("/mounts/%zu/type", i);
@@ -493,7 +544,7 @@ check_host_mounts (struct eval *e, ocigate_error_t *err)
         continue; /* runc cannot bind nothing */
       cleanup_free char *p = ptrf ("/mounts/%zu/source", i);
       cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
-      if (bind_source (e, m.source, &phys, &n, &why) < 0)
+      if (bind_source (e, &src, m.source, &phys, &n, &why) < 0)
         {
           finding_action (e, OCIGATE_ACTION_REJECT, p, "bind source %s cannot be judged: %s",
                           m.source, why);
@@ -535,6 +586,7 @@ fix_host_mounts (struct eval *e, ocigate_error_t *err)
   ocigate_json_t *mounts = oj_get (e->root, "mounts");
   if (!e->opts->host_checks)
     return 0;
+  cleanup_sources struct sources src = SOURCES_INIT;
   for (size_t i = 0; i < oj_len (mounts); i++)
     {
       ocigate_json_t *j = oj_at (mounts, i);
@@ -543,7 +595,7 @@ fix_host_mounts (struct eval *e, ocigate_error_t *err)
       if (!m.bind || m.source == NULL)
         continue;
       cleanup_free char *phys = NULL, *n = NULL, *why = NULL;
-      if (bind_source (e, m.source, &phys, &n, &why) < 0)
+      if (bind_source (e, &src, m.source, &phys, &n, &why) < 0)
         return ocigate_make_error (err, 0, "bind source %s cannot be judged: %s", m.source, why);
       if (strcmp (phys, m.source) != 0)
         oj_set (e->doc, j, "source", oj_new_string (e->doc, phys));

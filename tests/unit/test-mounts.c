@@ -805,6 +805,54 @@ START_TEST (test_kernel_mount_places)
 }
 END_TEST
 
+/* ---- host lookups per evaluation are bounded ---- */
+
+/* n read-only binds of /usr/share (and, alternate, /usr/lib) reached
+ * through 100 climbs of /usr/.. each: about 100 lookups per source. */
+static ocigate_doc_t *
+many_binds (int n, bool alternate)
+{
+  strbuf_t via = { 0 }, arr = { 0 };
+  for (int k = 0; k < 100; k++)
+    strbuf_puts (&via, "/usr/..");
+  strbuf_puts (&arr, "[");
+  for (int i = 0; i < n; i++)
+    strbuf_printf (&arr,
+                   "%s{\"destination\":\"/m%d\",\"type\":\"bind\",\"source\":\"%s/usr/%s\","
+                   "\"options\":[\"bind\",\"ro\"]}",
+                   i ? "," : "", i, via.s, alternate && i % 2 ? "lib" : "share");
+  strbuf_puts (&arr, "]");
+  ocigate_doc_t *d = tu_base ();
+  tu_set (d, "mounts", arr.s);
+  free (via.s);
+  free (arr.s);
+  return d;
+}
+
+START_TEST (test_host_budget)
+{
+  ocigate_eval_opts_t o = host_opts (NULL);
+  ocigate_result_t res;
+  /* 1,100 sources of ~100 lookups: past the budget, not judged */
+  ocigate_doc_t *d = many_binds (1100, true);
+  tu_eval (NULL, d, &o, &res);
+  bool found = false;
+  for (size_t i = 0; i < res.n; i++)
+    found |= strstr (res.f[i].message, "takes more than 100000 lookups") != NULL
+             && res.f[i].action == REJ;
+  ck_assert_msg (found, "no budget finding among %zu", res.n);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+  /* near miss: the same source each time is judged once */
+  d = many_binds (1100, false);
+  tu_eval (NULL, d, &o, &res);
+  for (size_t i = 0; i < res.n; i++)
+    ck_assert_msg (res.f[i].action != REJ, "%.300s", res.f[i].message);
+  ocigate_result_free (&res);
+  ocigate_doc_free (d);
+}
+END_TEST
+
 /* ---- root-path ---- */
 
 static bool
@@ -887,6 +935,7 @@ suite (void)
   tcase_add_test (tc, test_root_path_walk);
   tcase_add_test (tc, test_remount);
   tcase_add_test (tc, test_kernel_mount_places);
+  tcase_add_test (tc, test_host_budget);
   suite_add_tcase (s, tc);
   return s;
 }
