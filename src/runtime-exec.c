@@ -10,8 +10,11 @@
  *    namespace (is uid 0 host root?) and the Kubernetes identity
  *    (exemptions) for every judgement below.
  *
- *  - --process FILE is judged by the process rules and clamped in place
- *    (atomic rewrite, same mode) to what the container itself got.
+ *  - --process FILE is read once, judged by the process rules and
+ *    clamped to what the container itself got; runc gets the judged
+ *    bytes as a sealed memfd (--process /proc/self/fd/N), never the path,
+ *    which another process may rename something else onto.  A regular
+ *    file is also clamped in place (atomic rewrite, same mode).
  *
  *  - The process flags (--cap, --user, --additional-gids, --apparmor,
  *    --process-label, --no-new-privs, --cwd) are judged on the process runc
@@ -716,23 +719,18 @@ ocigate_rt_vet_exec (struct rt *rt)
       if (res.changed
           && ocigate_json_serialize (ocigate_doc_root (proc), false, &out, &len, &err) < 0)
         goto fail;
-      if (regular)
-        {
-          /* A regular file is clamped in place. */
-          if (res.changed
-              && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0)
-            goto fail;
-          want_process = xstrdup (rt->a.process);
-        }
-      else
-        {
-          /* A stream has been drained: runc gets the judged bytes. */
-          want_process = res.changed ? private_copy (rt, out, len, &err)
-                                     : private_copy (rt, buf, strlen (buf), &err);
-          if (want_process == NULL)
-            goto fail;
-          replace_process (rt, want_process);
-        }
+      /* A regular file is also clamped in place, for whoever reads it
+       * after us; runc never does: the path may name other bytes by the
+       * time runc opens it (a rename or RENAME_EXCHANGE in between), and a
+       * stream has been drained.  runc gets the judged bytes, sealed. */
+      if (regular && res.changed
+          && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0)
+        goto fail;
+      want_process
+          = res.changed ? private_copy (rt, out, len, &err) : private_copy (rt, buf, len, &err);
+      if (want_process == NULL)
+        goto fail;
+      replace_process (rt, want_process);
       opts.name = config;
     }
   else if (rt->a.process)

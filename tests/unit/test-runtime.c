@@ -953,7 +953,10 @@ START_TEST (test_exec_process_clamp)
   ck_assert_msg (r.status == 0, "%d %s", r.status, r.err);
   ck_assert_int_eq (calls (), 2);
   assert_call_argv (1, ARGS ("--root", "/run/r", "state", "ctr1"));
-  assert_call_argv (2, args);
+  /* runc reads the judged bytes, never the path again */
+  assert_call_argv (2, ARGS ("--root", "/run/r", "--log", "log.json", "--log-format", "json",
+                             "exec", "--process", "/proc/self/fd/N", "--detach", "--pid-file",
+                             "exec.pid", "ctr1"));
   cleanup_free char *got = call_file (2, "process.json", NULL);
   ck_assert_msg (strstr (got, "CAP_SYS_ADMIN") == NULL && strstr (got, "CAP_KILL") == NULL, "%s",
                  got);
@@ -991,6 +994,35 @@ START_TEST (test_exec_process_root)
   write_file ("process.json", "{\"args\":[\"sh\"],\"cwd\":\"/\"}", 0600);
   run_env (&r, ENV (benv), ARGS ("exec", "-p", "process.json", "ctr1"));
   ck_assert_int_eq (r.status, 1);
+  run_free (&r);
+}
+END_TEST
+
+/* A regular process file that passes as written is not handed to runc
+ * by path either: a rename between the judgement and runc's open would
+ * swap in an unjudged process.  runc gets the judged bytes, sealed. */
+START_TEST (test_exec_process_sealed)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  const char *good = "{\"user\":{\"uid\":1000,\"gid\":1000},\"args\":[\"id\"],\"cwd\":\"/\","
+                     "\"noNewPrivileges\":true}";
+  write_file ("process.json", good, 0644);
+  run_env (&r, ENV (benv), ARGS ("exec", "-p", "process.json", "ctr1"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (2, ARGS ("exec", "-p", "/proc/self/fd/N", "ctr1"));
+  cleanup_free char *got = call_file (2, "process.json", NULL);
+  ck_assert_str_eq (got, good);
+  run_free (&r);
+  /* the --process=FILE spelling, and the last of two --process flags */
+  cleanup_free char *rec = path ("rec");
+  nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  mkdir (rec, 0755);
+  run_env (&r, ENV (benv), ARGS ("exec", "--process=other.json", "--process=process.json", "ctr1"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (2, ARGS ("exec", "--process=other.json", "--process=/proc/self/fd/N", "ctr1"));
   run_free (&r);
 }
 END_TEST
@@ -1699,6 +1731,7 @@ main (void)
   tcase_add_test (tc, test_missing_runtime);
   tcase_add_test (tc, test_exec_process_clamp);
   tcase_add_test (tc, test_exec_process_root);
+  tcase_add_test (tc, test_exec_process_sealed);
   tcase_add_test (tc, test_exec_userns);
   tcase_add_test (tc, test_exec_flags);
   tcase_add_test (tc, test_exec_container_unclamped);
