@@ -100,8 +100,8 @@ extern char **environ;
 
 /* The bundle of a running container, from the runtime's own state. */
 static int
-container_bundle (struct rt *rt, const char *id, char **ret, char **ret_status, bool *ret_unknown,
-                  ocigate_error_t *err)
+container_bundle (struct rt *rt, const char *id, char **ret, char **ret_status, int64_t *ret_pid,
+                  bool *ret_unknown, ocigate_error_t *err)
 {
   const char *argv[6];
   size_t n = 0;
@@ -181,6 +181,8 @@ container_bundle (struct rt *rt, const char *id, char **ret, char **ret_status, 
   const char *cstatus = oj_str (oj_get (ocigate_doc_root (doc), "status"));
   *ret = xstrdup (bundle);
   *ret_status = xstrdup (cstatus ? cstatus : "");
+  *ret_pid = 0;
+  oj_int (oj_get (ocigate_doc_root (doc), "pid"), ret_pid);
   r = 0;
 done:
   for (int i = 0; i < 2; i++)
@@ -193,6 +195,59 @@ done:
   free (o.s);
   free (e.s);
   return r;
+}
+
+/* The user namespace an exec joins is the container init's, whatever the
+ * bundle's config.json says now (it can be edited after the start: a user
+ * namespace added there would make uid 0 look safe).  The container's
+ * linux.namespaces user entry and mappings are replaced by what the init
+ * runs in: none when it shares our user namespace, else a namespace
+ * joined by path, judged by its real map (rules-process.c), through a
+ * descriptor held open so a recycled pid cannot change the answer.
+ * Returns the descriptor (>= 0), -2 when the init is in our own user
+ * namespace, -1 on error: the init cannot be read, nothing is judged. */
+static int
+live_userns (ocigate_doc_t *container, int64_t pid, const char *status, ocigate_error_t *err)
+{
+  struct stat self, init;
+  int fd = -2;
+  if (pid <= 0 && strcmp (status, "stopped") != 0)
+    return ocigate_make_error (err, 0, "exec: the container's state names no init pid");
+  if (pid > 0)
+    {
+      cleanup_free char *p = xasprintf ("/proc/%lld/ns/user", (long long)pid);
+      fd = open (p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
+        return ocigate_make_error (err, errno, "exec: cannot open the container init's `%s`", p);
+      if (fstat (fd, &init) < 0 || stat ("/proc/self/ns/user", &self) < 0)
+        {
+          int e = errno;
+          close (fd);
+          return ocigate_make_error (err, e, "exec: cannot stat `%s`", p);
+        }
+      if (init.st_dev == self.st_dev && init.st_ino == self.st_ino)
+        {
+          close (fd);
+          fd = -2;
+        }
+    }
+  /* A stopped container (runc refuses the exec) is judged as sharing ours. */
+  ocigate_json_t *lx = oj_ensure_object (container, ocigate_doc_root (container), "linux");
+  ocigate_json_t *ns = oj_get (lx, "namespaces");
+  for (size_t i = oj_len (ns); ns && ns->type == OJ_ARRAY && i-- > 0;)
+    if (oj_str_eq (oj_get (oj_at (ns, i), "type"), "user"))
+      oj_remove_at (ns, i);
+  oj_remove (lx, "uidMappings");
+  oj_remove (lx, "gidMappings");
+  if (fd >= 0)
+    {
+      ocigate_json_t *e = oj_new (container, OJ_OBJECT);
+      cleanup_free char *p = xasprintf ("/proc/self/fd/%d", fd);
+      oj_set (container, e, "type", oj_new_string (container, "user"));
+      oj_set (container, e, "path", oj_new_string (container, p));
+      oj_append (container, oj_ensure_array (container, lx, "namespaces"), e);
+    }
+  return fd;
 }
 
 /* ---- the process runc would build from the flags ---- */
@@ -641,7 +696,8 @@ ocigate_rt_vet_exec (struct rt *rt)
   cleanup_free char *status = NULL;
   cleanup_free char *want_process = NULL;
   bool unknown = false;
-  if (container_bundle (rt, id, &bundle, &status, &unknown, &err) < 0)
+  int64_t init_pid = 0;
+  if (container_bundle (rt, id, &bundle, &status, &init_pid, &unknown, &err) < 0)
     {
       /* No such container (or an id runc refuses): runc says so itself,
        * in a runtime root where no container can be found. */
@@ -688,6 +744,9 @@ ocigate_rt_vet_exec (struct rt *rt)
         }
       return ocigate_rt_fail (rt, "exec", id, bundle, &err);
     }
+  cleanup_close int userns_fd = live_userns (container, init_pid, status, &err);
+  if (userns_fd == -1)
+    return ocigate_rt_fail (rt, "exec", id, bundle, &err);
   ocigate_eval_opts_t opts = { .name = config,
                                .bundle = bundle,
                                .host_checks = true,

@@ -62,4 +62,29 @@ rt_policy ''
 # still a normal exec afterwards
 out=$(gate exec box sh -c 'echo ok') || fail "exec after refusals"
 [ "$out" = ok ] || fail "$out"
+
+# The user namespace of an exec is the container's as it runs, not what
+# config.json says now: adding one (0 -> 100000) after the start does not
+# make --user 0 safe, runc would exec as real host root.
+userns='.linux.namespaces += [{type: "user"}]
+	| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+jq "$userns" "$T/b/config.json" >"$T/c.json" && cat "$T/c.json" >"$T/b/config.json"
+rc=0
+gate exec --user 0:0 box cat /proc/self/uid_map >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && [ ! -s "$T/out" ] && grep -q root-user "$T/err" ||
+	fail "--user 0:0 after a config edit: exit $rc $(cat "$T/out" "$T/err")"
+# near miss: a container started in that user namespace execs as its uid 0
+rt_bundle "$T/u" 1000
+chmod 0755 "$T/u" "$T/u/rootfs"
+jq "$userns" "$T/u/config.json" >"$T/c.json" && cat "$T/c.json" >"$T/u/config.json"
+gate run -d --bundle "$T/u" ubox </dev/null >/dev/null 2>"$T/err" || fail "run -d userns: $(cat "$T/err")"
+rt_wait_status ubox running
+out=$(gate exec --user 0:0 ubox cat /proc/self/uid_map 2>"$T/err") || fail "userns exec: $(cat "$T/err")"
+[ "$(echo $out)" = "0 100000 65536" ] || fail "userns exec uid_map: $out"
+# ... also once config.json loses the mappings: the live map counts
+jq 'del(.linux.uidMappings, .linux.gidMappings)' "$T/u/config.json" >"$T/c.json" &&
+	cat "$T/c.json" >"$T/u/config.json"
+out=$(gate exec --user 0:0 ubox cat /proc/self/uid_map 2>"$T/err") || fail "userns exec, config edited: $(cat "$T/err")"
+[ "$(echo $out)" = "0 100000 65536" ] || fail "userns exec uid_map: $out"
 rt_log "ok"

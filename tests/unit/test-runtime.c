@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1027,8 +1028,67 @@ START_TEST (test_exec_process_sealed)
 }
 END_TEST
 
-/* In a user namespace that maps container root elsewhere, uid 0 is not
- * host root. */
+/* A child in a user namespace mapping 0 -> 100000 (0 -> our uid when not
+ * root): a container init as the kernel sees it.  Returns its pid, or -1
+ * when user namespaces cannot be made here. */
+static pid_t
+userns_child (int *hold)
+{
+  int ready[2], wait_fd[2];
+  ck_assert (pipe (ready) == 0 && pipe (wait_fd) == 0);
+  pid_t pid = fork ();
+  ck_assert (pid >= 0);
+  if (pid == 0)
+    {
+      char c = unshare (CLONE_NEWUSER) == 0 ? 'y' : 'n';
+      close (ready[0]);
+      close (wait_fd[1]);
+      if (write (ready[1], &c, 1) != 1)
+        _exit (1);
+      while (read (wait_fd[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      _exit (0);
+    }
+  close (ready[1]);
+  close (wait_fd[0]);
+  char c = 0;
+  ck_assert (read (ready[0], &c, 1) == 1);
+  close (ready[0]);
+  *hold = wait_fd[1];
+  if (c != 'y')
+    return -1;
+  cleanup_free char *um = xasprintf ("/proc/%d/uid_map", (int)pid);
+  cleanup_free char *gm = xasprintf ("/proc/%d/gid_map", (int)pid);
+  cleanup_free char *sg = xasprintf ("/proc/%d/setgroups", (int)pid);
+  cleanup_free char *m1 = geteuid () == 0 ? xstrdup ("0 100000 65536\n")
+                                          : xasprintf ("0 %u 1\n", (unsigned)geteuid ());
+  cleanup_free char *m2 = getegid () == 0 ? xstrdup ("0 100000 65536\n")
+                                          : xasprintf ("0 %u 1\n", (unsigned)getegid ());
+  FILE *f;
+  if (geteuid () != 0 && (f = fopen (sg, "w")) != NULL)
+    {
+      fputs ("deny", f);
+      fclose (f);
+    }
+  ck_assert ((f = fopen (um, "w")) != NULL);
+  ck_assert (fputs (m1, f) >= 0 && fclose (f) == 0);
+  ck_assert ((f = fopen (gm, "w")) != NULL);
+  ck_assert (fputs (m2, f) >= 0 && fclose (f) == 0);
+  return pid;
+}
+
+static void
+userns_child_end (pid_t pid, int hold)
+{
+  close (hold);
+  if (pid > 0)
+    waitpid (pid, NULL, 0);
+}
+
+/* uid 0 of an exec is judged in the user namespace the container init
+ * really runs in, never the one config.json claims now: the bundle can
+ * be edited after the start, and runc takes the namespace from its own
+ * state. */
 START_TEST (test_exec_userns)
 {
   struct run r;
@@ -1038,9 +1098,33 @@ START_TEST (test_exec_userns)
   tu_set (d, "linux/gidMappings", "[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
   write_bundle ("b", d, 0644);
   cleanup_free char *benv = bundle_env ();
+  /* the init (the stand-in: its caller) shares the host's namespace */
   run_env (&r, ENV (benv), ARGS ("exec", "--user", "0:0", "ctr1", "id"));
-  ck_assert_msg (r.status == 0, "%s", r.err);
-  assert_call_argv (2, ARGS ("exec", "--user", "0:0", "ctr1", "id"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_msg (strstr (r.err, "root-user") != NULL, "%s", r.err);
+  ck_assert_int_eq (calls (), 1);
+  run_free (&r);
+
+  /* near miss: an init in a user namespace mapping 0 elsewhere; the
+   * config's own mappings (none here) do not count */
+  cleanup_doc ocigate_doc_t *d2 = tu_base ();
+  write_bundle ("b", d2, 0644);
+  int hold;
+  pid_t child = userns_child (&hold);
+  if (child > 0)
+    {
+      cleanup_free char *penv = xasprintf ("FAKE_RUNC_PID=%d", (int)child);
+      run_env (&r, ENV (benv, penv), ARGS ("exec", "--user", "0:0", "ctr1", "id"));
+      ck_assert_msg (r.status == 0, "%s", r.err);
+      assert_call_argv (3, ARGS ("exec", "--user", "0:0", "ctr1", "id"));
+      run_free (&r);
+    }
+  userns_child_end (child, hold);
+
+  /* an init that cannot be read: nothing judged, nothing run */
+  run_env (&r, ENV (benv, "FAKE_RUNC_PID=2147483646"), ARGS ("exec", "ctr1", "id"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (strstr (r.err, "container init") != NULL, "%s", r.err);
   run_free (&r);
 }
 END_TEST
