@@ -68,6 +68,24 @@ static const struct flag_def defs[RF_COUNT] = {
   [RF_CAP] = { { "cap", "c" }, FT_STRINGS },
   [RF_CGROUP] = { { "cgroup", NULL }, FT_STRINGS },
   [RF_IGNORE_PAUSED] = { { "ignore-paused", NULL }, FT_BOOL },
+  /* update: only --pids-limit is read here; the rest are runc's to parse */
+  [RF_RESOURCES] = { { "resources", "r" }, FT_STRING },
+  [RF_BLKIO_WEIGHT] = { { "blkio-weight", NULL }, FT_STRING },
+  [RF_CPU_PERIOD] = { { "cpu-period", NULL }, FT_STRING },
+  [RF_CPU_QUOTA] = { { "cpu-quota", NULL }, FT_STRING },
+  [RF_CPU_SHARE] = { { "cpu-share", NULL }, FT_STRING },
+  [RF_CPU_RT_PERIOD] = { { "cpu-rt-period", NULL }, FT_STRING },
+  [RF_CPU_RT_RUNTIME] = { { "cpu-rt-runtime", NULL }, FT_STRING },
+  [RF_CPUSET_CPUS] = { { "cpuset-cpus", NULL }, FT_STRING },
+  [RF_CPUSET_MEMS] = { { "cpuset-mems", NULL }, FT_STRING },
+  [RF_KERNEL_MEMORY] = { { "kernel-memory", NULL }, FT_STRING },
+  [RF_KERNEL_MEMORY_TCP] = { { "kernel-memory-tcp", NULL }, FT_STRING },
+  [RF_MEMORY] = { { "memory", NULL }, FT_STRING },
+  [RF_MEMORY_RESERVATION] = { { "memory-reservation", NULL }, FT_STRING },
+  [RF_MEMORY_SWAP] = { { "memory-swap", NULL }, FT_STRING },
+  [RF_PIDS_LIMIT] = { { "pids-limit", NULL }, FT_INT },
+  [RF_L3_CACHE_SCHEMA] = { { "l3-cache-schema", NULL }, FT_STRING },
+  [RF_MEM_BW_SCHEMA] = { { "mem-bw-schema", NULL }, FT_STRING },
 };
 
 /* The flag sets of runc 1.1.  urfave appends help to every command's set. */
@@ -104,6 +122,13 @@ static const ocigate_rt_flag_id_t exec_set[]
         RF_ADDITIONAL_GIDS, RF_PROCESS,      RF_DETACH, RF_PID_FILE,     RF_PROCESS_LABEL,
         RF_APPARMOR,        RF_NO_NEW_PRIVS, RF_CAP,    RF_PRESERVE_FDS, RF_CGROUP,
         RF_IGNORE_PAUSED,   RF_HELP };
+
+static const ocigate_rt_flag_id_t update_set[]
+    = { RF_RESOURCES,          RF_BLKIO_WEIGHT,  RF_CPU_PERIOD,        RF_CPU_QUOTA,
+        RF_CPU_SHARE,          RF_CPU_RT_PERIOD, RF_CPU_RT_RUNTIME,    RF_CPUSET_CPUS,
+        RF_CPUSET_MEMS,        RF_KERNEL_MEMORY, RF_KERNEL_MEMORY_TCP, RF_MEMORY,
+        RF_MEMORY_RESERVATION, RF_MEMORY_SWAP,   RF_PIDS_LIMIT,        RF_L3_CACHE_SCHEMA,
+        RF_MEM_BW_SCHEMA,      RF_HELP };
 
 struct flag_set
 {
@@ -491,6 +516,8 @@ ocigate_argv_parse (int argc, char *const *argv, ocigate_rt_argv_t *a, ocigate_e
       reorder_args = false;
       max_args = SIZE_MAX;
     }
+  else if (strcmp (a->cmd_name, "update") == 0)
+    a->cmd = OCIGATE_RT_UPDATE, set = SET (update_set);
   else
     {
       a->cmd = OCIGATE_RT_OTHER;

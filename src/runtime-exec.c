@@ -586,11 +586,12 @@ any_process_flag (const ocigate_rt_argv_t *a)
   return false;
 }
 
-/* A process file that is a stream (`-p <(…)`, /dev/stdin, a FIFO) has
- * been read and is gone: runc gets the judged bytes as a sealed memfd,
- * opened by runc as /proc/self/fd/N.  Returns the new path (owned). */
-static char *
-private_copy (struct rt *rt, const char *data, size_t len, ocigate_error_t *err)
+/* A process or resources file has been read once and judged: runc gets
+ * exactly those bytes as a sealed memfd, opened by runc as
+ * /proc/self/fd/N (a path may name other bytes by then, a stream is
+ * drained).  Returns the new path (owned). */
+char *
+ocigate_rt_private_copy (struct rt *rt, const char *data, size_t len, ocigate_error_t *err)
 {
   int fd = memfd_create ("ocigate-process", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0)
@@ -785,8 +786,8 @@ ocigate_rt_vet_exec (struct rt *rt)
       if (regular && res.changed
           && ocigate_write_file_atomic (pf, out, len, (int)(st.st_mode & 07777), &err) < 0)
         goto fail;
-      want_process
-          = res.changed ? private_copy (rt, out, len, &err) : private_copy (rt, buf, len, &err);
+      want_process = res.changed ? ocigate_rt_private_copy (rt, out, len, &err)
+                                 : ocigate_rt_private_copy (rt, buf, len, &err);
       if (want_process == NULL)
         goto fail;
       replace_process (rt, want_process);

@@ -38,6 +38,7 @@ typedef enum
   OCIGATE_RT_RUN,
   OCIGATE_RT_RESTORE,
   OCIGATE_RT_EXEC,
+  OCIGATE_RT_UPDATE,
 } ocigate_rt_cmd_t;
 
 /* Every flag runc 1.1 knows, global and per command. */
@@ -85,6 +86,24 @@ typedef enum
   RF_CAP,
   RF_CGROUP,
   RF_IGNORE_PAUSED,
+  /* update */
+  RF_RESOURCES,
+  RF_BLKIO_WEIGHT,
+  RF_CPU_PERIOD,
+  RF_CPU_QUOTA,
+  RF_CPU_SHARE,
+  RF_CPU_RT_PERIOD,
+  RF_CPU_RT_RUNTIME,
+  RF_CPUSET_CPUS,
+  RF_CPUSET_MEMS,
+  RF_KERNEL_MEMORY,
+  RF_KERNEL_MEMORY_TCP,
+  RF_MEMORY,
+  RF_MEMORY_RESERVATION,
+  RF_MEMORY_SWAP,
+  RF_PIDS_LIMIT,
+  RF_L3_CACHE_SCHEMA,
+  RF_MEM_BW_SCHEMA,
   RF_COUNT
 } ocigate_rt_flag_id_t;
 
@@ -238,6 +257,10 @@ int ocigate_rt_read_config (const char *bundle, size_t max_bytes, char **ret_buf
  * audited as a reject, reported, exit 1. */
 int ocigate_rt_refuse (struct rt *rt, const char *command, const char *id, const char *bundle,
                        const ocigate_result_t *res, const char *msg);
+
+/* The judged bytes of a process or resources file as a sealed memfd runc
+ * opens as /proc/self/fd/N.  Returns that path (owned), or NULL. */
+char *ocigate_rt_private_copy (struct rt *rt, const char *data, size_t len, ocigate_error_t *err);
 
 /* exec: find the container, judge --process FILE and the process flags,
  * clamp.  Returns 0 to go on (maybe with argv edits), or an exit code

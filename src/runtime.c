@@ -863,6 +863,206 @@ fail:
   return ocigate_rt_fail (rt, cmd, id, bundle, &err);
 }
 
+/* ---- update ----
+ *
+ * runc 1.1.5 `update` sets the container's pids.max from --pids-limit (a
+ * Go int: ParseInt(s, 0, 64)), or, when -r/--resources names a file ("-":
+ * standard input), from that file's pids.limit alone: every flag is then
+ * ignored.  0 (and no value) leaves pids.max as it is; any negative value
+ * writes "max".  The file is decoded the Go way: member names match
+ * case-insensitively ("PIDS", "Limit", "pidſ"), and unified's "pids.max"
+ * is written to the cgroup as given.  A limit that is unlimited or above
+ * limits.pids is refused when resource-limits is reject, clamped to
+ * limits.pids when it is rewrite; the policy's preset decides the action
+ * (update names no pod, so no exemption applies).  runc gets the judged
+ * file as a sealed memfd.  Everything else of update passes unchanged. */
+
+/* Go's encoding/json field match: ASCII case folded, and the two
+ * non-ASCII runes that fold to ASCII letters (U+017F to s, U+212A to k). */
+static bool
+go_key_is (const ocigate_json_member_t *m, const char *name)
+{
+  const unsigned char *k = (const unsigned char *)m->key, *end = k + m->klen;
+  for (; *name; name++)
+    {
+      if (end - k >= 2 && k[0] == 0xc5 && k[1] == 0xbf && *name == 's')
+        k += 2;
+      else if (end - k >= 3 && k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa && *name == 'k')
+        k += 3;
+      else if (k < end && (*k | 0x20) == *name)
+        k++;
+      else
+        return false;
+    }
+  return k == end;
+}
+
+/* Check (and with fix, clamp) every pids limit of a resources document.
+ * Returns how many were out of bounds. */
+static int
+judge_resources (ocigate_doc_t *doc, int64_t want, bool fix, strbuf_t *why)
+{
+  ocigate_json_t *root = ocigate_doc_root (doc);
+  int bad = 0;
+  if (root == NULL || root->type != OJ_OBJECT)
+    return 0; /* runc cannot decode it either */
+  for (size_t i = 0; i < oj_len (root); i++)
+    {
+      ocigate_json_member_t *km = &root->u.obj.m[i];
+      ocigate_json_t *v = km->val;
+      if (go_key_is (km, "pids") && v && v->type == OJ_OBJECT)
+        for (size_t j = 0; j < oj_len (v); j++)
+          {
+            int64_t n = 0;
+            ocigate_json_member_t *m = &v->u.obj.m[j];
+            if (!go_key_is (m, "limit"))
+              continue;
+            bool ok = oj_int (m->val, &n);
+            if (ok && n >= 0 && n <= want)
+              continue; /* 0: pids.max stays */
+            bad++;
+            if (why->len == 0)
+              strbuf_printf (why, "%.*s.%.*s %s", (int)km->klen, km->key, (int)m->klen, m->key,
+                             ok && n < 0 ? "is negative (unlimited)"
+                                         : "is above the policy's limit");
+            if (fix)
+              m->val = oj_new_int (doc, want);
+          }
+      if (go_key_is (km, "unified") && v && v->type == OJ_OBJECT)
+        for (size_t j = 0; j < oj_len (v); j++)
+          {
+            int64_t n = 0;
+            ocigate_json_member_t *m = &v->u.obj.m[j];
+            const char *val = oj_str (m->val);
+            if (m->klen != strlen ("pids.max") || memcmp (m->key, "pids.max", m->klen) != 0)
+              continue;
+            if (val && ocigate_go_parse_int (val, 10, &n) && n > 0 && n <= want)
+              continue;
+            bad++;
+            if (why->len == 0)
+              strbuf_printf (why, "%.*s[\"pids.max\"] \"%s\" is not a limit within the policy's",
+                             (int)km->klen, km->key, val ? val : "?");
+            if (fix)
+              {
+                char b[32];
+                snprintf (b, sizeof (b), "%lld", (long long)want);
+                m->val = oj_new_string (doc, b);
+              }
+          }
+    }
+  return bad;
+}
+
+static int
+vet_update (struct rt *rt)
+{
+  cleanup_error ocigate_error_t err = NULL;
+  cleanup_free char *buf = NULL;
+  cleanup_free char *out = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_doc ocigate_doc_t *doc = NULL;
+  strbuf_t why = { 0 };
+  const char *id = rt->a.args[0];
+  const ocigate_policy_t *pol = rt->pol;
+  int64_t want = pol->limits_pids;
+  int action = ocigate_rule_info (R_RESOURCE_LIMITS)->defaults[pol->preset];
+  if (pol->actions[R_RESOURCE_LIMITS] != OCIGATE_ACTION_DEFAULT)
+    action = pol->actions[R_RESOURCE_LIMITS];
+  if (want <= 0 || action == OCIGATE_ACTION_OFF)
+    return 0;
+  bool enforce = pol->mode == OCIGATE_MODE_ENFORCE
+                 && (action == OCIGATE_ACTION_REJECT || action == OCIGATE_ACTION_REWRITE);
+  bool fix = enforce && action == OCIGATE_ACTION_REWRITE;
+  const ocigate_rt_flag_t *res_flag = NULL, *pids_flag = NULL;
+  for (size_t i = 0; i < rt->a.n_flags; i++)
+    if (!rt->a.flags[i].global && rt->a.flags[i].id == RF_RESOURCES)
+      res_flag = &rt->a.flags[i];
+    else if (!rt->a.flags[i].global && rt->a.flags[i].id == RF_PIDS_LIMIT)
+      pids_flag = &rt->a.flags[i];
+  int bad = 0, r = 0;
+  char clamp[32];
+  snprintf (clamp, sizeof (clamp), "%lld", (long long)want);
+
+  if (res_flag && *res_flag->value)
+    {
+      const char *in = strcmp (res_flag->value, "-") == 0 ? "/dev/stdin" : res_flag->value;
+      size_t len = 0;
+      bool regular;
+      ocigate_json_parse_opts_t po = { .name = res_flag->value };
+      if (ocigate_read_stream (in, pol->max_config_bytes, &buf, &len, &regular, &err) < 0
+          || (doc = ocigate_json_parse (buf, len, &po, &err)) == NULL)
+        {
+          ocigate_error_prefix (&err, "update --resources");
+          return ocigate_rt_fail (rt, "update", id, NULL, &err);
+        }
+      bad = judge_resources (doc, want, fix, &why);
+      const char *give = buf;
+      if (bad && fix)
+        {
+          if (ocigate_json_serialize (ocigate_doc_root (doc), false, &out, &len, &err) < 0)
+            return ocigate_rt_fail (rt, "update", id, NULL, &err);
+          give = out;
+        }
+      /* runc reads the judged bytes, never the path (or stdin) again */
+      path = ocigate_rt_private_copy (rt, give, len, &err);
+      if (path == NULL)
+        return ocigate_rt_fail (rt, "update", id, NULL, &err);
+      if (res_flag->value_index >= 0)
+        rt->repl[res_flag->value_index] = xstrdup (path);
+      else
+        {
+          const char *w = rt->argv[res_flag->index];
+          rt->repl[res_flag->index] = xasprintf ("%.*s=%s", (int)strcspn (w, "="), w, path);
+        }
+    }
+  else if (pids_flag)
+    {
+      int64_t v = 0;
+      ocigate_go_parse_int (pids_flag->value, 0, &v); /* the parser checked it */
+      if (v < 0 || v > want)
+        {
+          bad = 1;
+          strbuf_printf (&why, "--pids-limit %s %s", pids_flag->value,
+                         v < 0 ? "is unlimited" : "is above the policy's limit");
+          if (fix && pids_flag->value_index >= 0)
+            rt->repl[pids_flag->value_index] = xstrdup (clamp);
+          else if (fix)
+            {
+              const char *w = rt->argv[pids_flag->index];
+              rt->repl[pids_flag->index] = xasprintf ("%.*s=%s", (int)strcspn (w, "="), w, clamp);
+            }
+        }
+    }
+  if (bad == 0)
+    goto out;
+
+  ocigate_result_t res = { .policy_name = ocigate_policy_name (pol),
+                           .mode = pol->mode,
+                           .preset = pol->preset,
+                           .changed = fix };
+  if (!enforce)
+    {
+      if (pol->mode != OCIGATE_MODE_AUDIT)
+        syslog (LOG_AUTHPRIV | LOG_WARNING,
+                "ocigate: policy %s: update %s: resource-limits: %s (limit %lld)", res.policy_name,
+                id, why.s, (long long)want);
+      goto out;
+    }
+  if (!fix)
+    {
+      cleanup_free char *msg
+          = xasprintf ("ocigate: rejected by policy %s: update: resource-limits: %s: a fork loop "
+                       "could exhaust the node's pids; limit %lld",
+                       res.policy_name, why.s, (long long)want);
+      r = ocigate_rt_refuse (rt, "update", id, NULL, &res, msg);
+      goto out;
+    }
+  ocigate_rt_audit_decision (rt, "update", id, NULL, OCIGATE_DECISION_REWRITE, &res);
+out:
+  free (why.s);
+  return r;
+}
+
 /* A vetted verb anywhere on a command line the gate could not parse. */
 static bool
 names_vetted_verb (int argc, char **argv)
@@ -884,7 +1084,8 @@ ocigate_runtime_main (int argc, char **argv)
 
   bool parsed = ocigate_argv_parse (argc, argv, &rt.a, &perr) == 0;
   bool vetted = rt.a.cmd == OCIGATE_RT_CREATE || rt.a.cmd == OCIGATE_RT_RUN
-                || rt.a.cmd == OCIGATE_RT_RESTORE || rt.a.cmd == OCIGATE_RT_EXEC;
+                || rt.a.cmd == OCIGATE_RT_RESTORE || rt.a.cmd == OCIGATE_RT_EXEC
+                || rt.a.cmd == OCIGATE_RT_UPDATE;
   /* A command line the gate cannot read: if it may start something, runc
    * reads it too but can start nothing (neutered); if the subcommand is
    * not even known and no word could be a vetted verb, it is runc's to
@@ -928,7 +1129,9 @@ ocigate_runtime_main (int argc, char **argv)
       if (!parsed)
         r = ocigate_rt_exec_neutered (&rt);
       else
-        r = rt.a.cmd == OCIGATE_RT_EXEC ? ocigate_rt_vet_exec (&rt) : vet_create (&rt);
+        r = rt.a.cmd == OCIGATE_RT_EXEC     ? ocigate_rt_vet_exec (&rt)
+            : rt.a.cmd == OCIGATE_RT_UPDATE ? vet_update (&rt)
+                                            : vet_create (&rt);
       if (r != 0)
         goto out;
     }

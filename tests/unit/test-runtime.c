@@ -1288,6 +1288,156 @@ START_TEST (test_exec_lost_config)
 }
 END_TEST
 
+/* ---- update ---- */
+
+static void
+reset_rec (void)
+{
+  cleanup_free char *rec = path ("rec");
+  nftw (rec, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  mkdir (rec, 0755);
+}
+
+/* update --pids-limit: negative is "max" in runc, above limits.pids is no
+ * limit either; 0 leaves pids.max as it is.  Rewrite (the restricted
+ * default) clamps the value, reject refuses, warn and audit pass. */
+START_TEST (test_update_pids)
+{
+  struct run r;
+  const struct exec_case rewrite[] = {
+    { ARGS ("update", "--pids-limit", "-1", "c"), 0, ARGS ("update", "--pids-limit", "4096", "c") },
+    { ARGS ("update", "--pids-limit=5000", "c"), 0, ARGS ("update", "--pids-limit=4096", "c") },
+    { ARGS ("update", "c", "--pids-limit", "0x7fffffff"), 0,
+      ARGS ("update", "c", "--pids-limit", "4096") },
+    { ARGS ("update", "--pids-limit", "100", "--pids-limit", "-1", "c"), 0,
+      ARGS ("update", "--pids-limit", "100", "--pids-limit", "4096", "c") },
+    /* near misses: within the limit, 0 (no change), no --pids-limit, the last one counts */
+    { ARGS ("update", "--pids-limit", "4096", "c"), 0,
+      ARGS ("update", "--pids-limit", "4096", "c") },
+    { ARGS ("update", "--pids-limit", "0", "c"), 0, ARGS ("update", "--pids-limit", "0", "c") },
+    { ARGS ("update", "--memory", "-1", "c"), 0, ARGS ("update", "--memory", "-1", "c") },
+    { ARGS ("update", "--pids-limit", "-1", "--pids-limit", "10", "c"), 0,
+      ARGS ("update", "--pids-limit", "-1", "--pids-limit", "10", "c") },
+    { ARGS ("--root", "/run/r", "update", "--pids-limit", "0010", "c"), 0,
+      ARGS ("--root", "/run/r", "update", "--pids-limit", "0010", "c") },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (rewrite); i++)
+    {
+      reset_rec ();
+      run (&r, rewrite[i].args);
+      ck_assert_msg (r.status == rewrite[i].status, "case %zu: %d %s", i, r.status, r.err);
+      ck_assert_int_eq (calls (), 1);
+      assert_call_argv (1, rewrite[i].want);
+      run_free (&r);
+    }
+  cleanup_doc ocigate_doc_t *ad = NULL;
+  ocigate_json_t *a = last_json_line ("audit.jsonl", &ad);
+  ck_assert (oj_str_eq (oj_get (a, "command"), "update"));
+  ck_assert (oj_str_eq (oj_get (a, "decision"), "rewrite"));
+
+  write_policy ("\"rules\": { \"resource-limits\": \"reject\" }");
+  reset_rec ();
+  run (&r, ARGS ("--log", "log.json", "--log-format", "json", "update", "--pids-limit", "-1", "c"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_int_eq (calls (), 0);
+  cleanup_doc ocigate_doc_t *ld = NULL;
+  ocigate_json_t *l = last_json_line ("log.json", &ld);
+  ck_assert_msg (strstr (oj_str (oj_get (l, "msg")), "resource-limits") != NULL, "%s", r.err);
+  run_free (&r);
+  run (&r, ARGS ("update", "--pids-limit", "4097", "c"));
+  ck_assert_int_eq (r.status, 1);
+  run_free (&r);
+  run (&r, ARGS ("update", "--pids-limit", "4096", "c"));
+  ck_assert_int_eq (r.status, 0);
+  run_free (&r);
+
+  /* no limit to keep: passes unchanged */
+  const char *const *off[] = {
+    ARGS ("\"limits\": { \"pids\": 0 }"),
+    ARGS ("\"rules\": { \"resource-limits\": \"off\" }"),
+    ARGS ("\"mode\": \"audit\""),
+    ARGS ("\"preset\": \"privileged\""),
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (off); i++)
+    {
+      write_policy (off[i][0]);
+      reset_rec ();
+      run (&r, ARGS ("update", "--pids-limit", "-1", "c"));
+      ck_assert_msg (r.status == 0, "policy %zu: %s", i, r.err);
+      assert_call_argv (1, ARGS ("update", "--pids-limit", "-1", "c"));
+      run_free (&r);
+    }
+  write_policy (NULL);
+}
+END_TEST
+
+/* update -r FILE: every flag is ignored and the file's pids.limit counts,
+ * matched the way Go decodes JSON; runc reads the judged bytes. */
+START_TEST (test_update_resources)
+{
+  struct run r;
+  struct
+  {
+    const char *json;
+    int reject;          /* refused under resource-limits: reject */
+    const char *clamped; /* what runc reads under rewrite (NULL: as written) */
+  } cases[] = {
+    { "{\"pids\":{\"limit\":-1}}", 1, "{\"pids\":{\"limit\":4096}}" },
+    { "{\"PIDS\":{\"Limit\":9999}}", 1, "{\"PIDS\":{\"Limit\":4096}}" },
+    { "{\"pid\xc5\xbf\":{\"limit\":-1}}", 1, "{\"pid\xc5\xbf\":{\"limit\":4096}}" },
+    { "{\"unified\":{\"pids.max\":\"max\"}}", 1, "{\"unified\":{\"pids.max\":\"4096\"}}" },
+    { "{\"pids\":{\"limit\":\"x\"}}", 1, "{\"pids\":{\"limit\":4096}}" },
+    /* near misses */
+    { "{\"pids\":{\"limit\":100}}", 0, NULL },
+    { "{\"memory\":{\"limit\":-1}}", 0, NULL },
+    { "{\"pids\":{\"limits\":-1},\"pidsx\":{\"limit\":-1}}", 0, NULL },
+    { "{\"unified\":{\"pids.max\":\"10\",\"memory.max\":\"max\"}}", 0, NULL },
+  };
+  for (int pass = 0; pass < 2; pass++)
+    {
+      write_policy (pass ? "\"rules\": { \"resource-limits\": \"reject\" }" : NULL);
+      for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+        {
+          write_file ("res.json", cases[i].json, 0644);
+          reset_rec ();
+          /* the flag is ignored by runc when -r is given: judged from the file */
+          run (&r, ARGS ("update", "--pids-limit", "10", "-r", "res.json", "c"));
+          if (pass && cases[i].reject)
+            {
+              ck_assert_msg (r.status == 1, "case %zu: %d %s", i, r.status, r.err);
+              ck_assert_int_eq (calls (), 0);
+              run_free (&r);
+              continue;
+            }
+          ck_assert_msg (r.status == 0, "case %zu: %d %s", i, r.status, r.err);
+          assert_call_argv (1, ARGS ("update", "--pids-limit", "10", "-r", "/proc/self/fd/N", "c"));
+          cleanup_free char *got = call_file (1, "resources.json", NULL);
+          const char *want = cases[i].clamped && !pass ? cases[i].clamped : cases[i].json;
+          ck_assert_msg (got && strcmp (got, want) == 0, "case %zu: %s", i, got);
+          run_free (&r);
+        }
+    }
+  /* near miss: flags alone, with an empty -r (runc reads the flags then) */
+  reset_rec ();
+  run (&r, ARGS ("update", "-r", "", "--pids-limit", "-1", "c"));
+  ck_assert_int_eq (r.status, 1);
+  run_free (&r);
+  /* from standard input */
+  write_policy (NULL);
+  reset_rec ();
+  cleanup_free char *res = path ("res.json");
+  write_file ("res.json", "{\"pids\":{\"limit\":-1}}", 0644);
+  stdin_path = res;
+  run (&r, ARGS ("update", "--resources=-", "c"));
+  stdin_path = NULL;
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  assert_call_argv (1, ARGS ("update", "--resources=/proc/self/fd/N", "c"));
+  cleanup_free char *got = call_file (1, "resources.json", NULL);
+  ck_assert_str_eq (got, "{\"pids\":{\"limit\":4096}}");
+  run_free (&r);
+}
+END_TEST
+
 /* ---- restore ---- */
 
 /* A checkpoint image carries the restored process's credentials, which
@@ -1816,6 +1966,8 @@ main (void)
   tcase_add_test (tc, test_exec_process_clamp);
   tcase_add_test (tc, test_exec_process_root);
   tcase_add_test (tc, test_exec_process_sealed);
+  tcase_add_test (tc, test_update_pids);
+  tcase_add_test (tc, test_update_resources);
   tcase_add_test (tc, test_exec_userns);
   tcase_add_test (tc, test_exec_flags);
   tcase_add_test (tc, test_exec_container_unclamped);
