@@ -291,7 +291,10 @@ proc_start_time (long pid, char *buf, size_t size)
 }
 
 /* Is pid the init process of container id under the runtime's state
- * root?  runc keeps ROOT/ID/state.json (root-only directory). */
+ * root?  runc keeps ROOT/ID/state.json (root-only directory).  The root
+ * is the caller's --root: it is believed only when it, every directory on
+ * the way and state.json are root's and writable by no one else (trust.c),
+ * so a state.json planted elsewhere names no container init. */
 static bool
 is_container_init (const char *root, const char *id, long pid, const char *start)
 {
@@ -301,7 +304,7 @@ is_container_init (const char *root, const char *id, long pid, const char *start
   cleanup_free char *buf = NULL;
   size_t len;
   ocigate_error_t err = NULL;
-  if (ocigate_read_file (path, 64 << 20, &buf, &len, &err) < 0)
+  if (ocigate_read_trusted (path, 64 << 20, &buf, &len, &err) < 0)
     {
       ocigate_error_free (&err);
       return false;

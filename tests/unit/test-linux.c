@@ -248,6 +248,42 @@ START_TEST (test_ns_sandbox_host_checks)
 }
 END_TEST
 
+/* The runtime root (--root, the caller's) only counts when it is root's
+ * and no one else can write it or the state.json in it: a planted root
+ * naming a host process as a container init does not make its
+ * namespaces joinable. */
+START_TEST (test_ns_runtime_root_trusted)
+{
+  pid_t pid = spawn_ns (CLONE_NEWNET);
+  char *net = xasprintf ("/proc/%ld/ns/net", (long)pid);
+  char *root = fake_runtime_root ("c1", pid, true);
+  char *dir = xasprintf ("%s/c1", root);
+  char *file = xasprintf ("%s/c1/state.json", root);
+  ocigate_eval_opts_t o = host_opts (root, NULL);
+  bool near = ns_rejected (1, "network", net, &o, NULL);
+  chmod (root, 0777);
+  bool trip1 = ns_rejected (1, "network", net, &o, NULL);
+  chmod (root, 0700);
+  chmod (dir, 0770);
+  bool trip2 = ns_rejected (1, "network", net, &o, NULL);
+  chmod (dir, 0700);
+  chmod (file, 0666);
+  bool trip3 = ns_rejected (1, "network", net, &o, NULL);
+  chmod (file, 0644);
+  bool near2 = ns_rejected (1, "network", net, &o, NULL);
+  bool trip4 = geteuid () != 0
+               || (chown (file, 12345, 12345) == 0 && ns_rejected (1, "network", net, &o, NULL));
+  reap (pid);
+  rm_rf (root);
+  free (root);
+  free (dir);
+  free (file);
+  free (net);
+  ck_assert_msg (!near && !near2, "%d %d", near, near2);
+  ck_assert_msg (trip1 && trip2 && trip3 && trip4, "%d %d %d %d", trip1, trip2, trip3, trip4);
+}
+END_TEST
+
 /* ---- joined user namespaces ---- */
 
 static void
@@ -753,6 +789,7 @@ main (void)
   tcase_add_test (tc, test_ns_mount_by_path);
   tcase_add_test (tc, test_ns_shapes_offline);
   tcase_add_test (tc, test_ns_sandbox_host_checks);
+  tcase_add_test (tc, test_ns_runtime_root_trusted);
   tcase_add_test (tc, test_userns_joined_offline);
   tcase_add_test (tc, test_userns_joined_real_map);
   tcase_add_test (tc, test_cgroups_path);
