@@ -250,6 +250,69 @@ live_userns (ocigate_doc_t *container, int64_t pid, const char *status, ocigate_
   return fd;
 }
 
+/* The container's process as runc applied it at create: runc's own record
+ * ROOT/ID/state.json, not the bundle's config.json, which can be edited
+ * after the start (a container's own AppArmor profile or SELinux label,
+ * and its capabilities, are what an exec may keep).  Its capabilities,
+ * no_new_privileges, AppArmor profile and SELinux label replace the
+ * container's process's as the ceiling exec is judged against.  A
+ * runtime that keeps no state.json there (crun, another layout) leaves
+ * config.json's; one that is there must be root's and writable by no one
+ * else (trust.c) and readable, or nothing is judged. */
+static int
+ceiling_from_state (struct rt *rt, const char *id, ocigate_doc_t *container, ocigate_error_t *err)
+{
+  const char *root = rt->a.root && *rt->a.root ? rt->a.root : "/run/runc";
+  cleanup_free char *path = xasprintf ("%s/%s/state.json", root, id);
+  cleanup_free char *buf = NULL;
+  cleanup_doc ocigate_doc_t *doc = NULL;
+  struct stat st;
+  size_t len;
+  if (id[0] == '\0' || id[0] == '.' || strchr (id, '/'))
+    return ocigate_make_error (err, 0, "exec: container id `%s` names no state directory", id);
+  if (lstat (path, &st) < 0 && errno == ENOENT)
+    return 0;
+  ocigate_json_parse_opts_t po = { .name = path, .max_depth = 256 };
+  if (ocigate_read_trusted (path, 64 << 20, &buf, &len, err) < 0
+      || (doc = ocigate_json_parse (buf, len, &po, err)) == NULL)
+    return ocigate_error_prefix (err, "exec: the runtime's state of `%s`", id);
+  const ocigate_json_t *cfg = oj_get (ocigate_doc_root (doc), "config");
+  if (!oj_is (cfg, OJ_OBJECT))
+    return ocigate_make_error (err, 0, "exec: `%s` holds no config", path);
+  ocigate_json_t *proc = oj_ensure_object (container, ocigate_doc_root (container), "process");
+  /* libcontainer: no capabilities at all means none were dropped */
+  const ocigate_json_t *caps = oj_get (cfg, "capabilities");
+  oj_remove (proc, "capabilities");
+  if (oj_is (caps, OJ_OBJECT))
+    {
+      static const char *const sets[][2] = { { "Bounding", "bounding" },
+                                             { "Effective", "effective" },
+                                             { "Inheritable", "inheritable" },
+                                             { "Permitted", "permitted" },
+                                             { "Ambient", "ambient" } };
+      ocigate_json_t *c = oj_ensure_object (container, proc, "capabilities");
+      for (size_t i = 0; i < ARRAY_SIZE (sets); i++)
+        {
+          const ocigate_json_t *v = oj_get (caps, sets[i][0]);
+          oj_set (container, c, sets[i][1],
+                  oj_is (v, OJ_ARRAY) ? oj_copy (container, v) : oj_new (container, OJ_ARRAY));
+        }
+    }
+  else if (caps != NULL && caps->type != OJ_NULL)
+    return ocigate_make_error (err, 0, "exec: `%s`: config.capabilities is not an object", path);
+  const ocigate_json_t *nnp = oj_get (cfg, "no_new_privileges");
+  oj_set (container, proc, "noNewPrivileges", oj_new_bool (container, nnp && nnp->type == OJ_TRUE));
+  const char *aa = oj_str (oj_get (cfg, "app_armor_profile"));
+  const char *se = oj_str (oj_get (cfg, "process_label"));
+  oj_remove (proc, "apparmorProfile");
+  oj_remove (proc, "selinuxLabel");
+  if (aa && *aa)
+    oj_set (container, proc, "apparmorProfile", oj_new_string (container, aa));
+  if (se && *se)
+    oj_set (container, proc, "selinuxLabel", oj_new_string (container, se));
+  return 0;
+}
+
 /* ---- the process runc would build from the flags ---- */
 
 static const ocigate_rt_flag_t *
@@ -745,8 +808,14 @@ ocigate_rt_vet_exec (struct rt *rt)
         }
       return ocigate_rt_fail (rt, "exec", id, bundle, &err);
     }
+  /* Without --process runc builds the exec from config.json's process as
+   * it is now: that is the base; the ceiling is what runc applied. */
+  cleanup_doc ocigate_doc_t *cfg_proc = ocigate_doc_new ();
+  const ocigate_json_t *cp = oj_get (ocigate_doc_root (container), "process");
+  if (cp)
+    ocigate_doc_set_root (cfg_proc, oj_copy (cfg_proc, cp));
   cleanup_close int userns_fd = live_userns (container, init_pid, status, &err);
-  if (userns_fd == -1)
+  if (userns_fd == -1 || ceiling_from_state (rt, id, container, &err) < 0)
     return ocigate_rt_fail (rt, "exec", id, bundle, &err);
   ocigate_eval_opts_t opts = { .name = config,
                                .bundle = bundle,
@@ -798,8 +867,7 @@ ocigate_rt_vet_exec (struct rt *rt)
 
   if (pf == NULL || any_process_flag (&rt->a))
     {
-      const ocigate_json_t *base
-          = pf ? ocigate_doc_root (proc) : oj_get (ocigate_doc_root (container), "process");
+      const ocigate_json_t *base = pf ? ocigate_doc_root (proc) : ocigate_doc_root (cfg_proc);
       int c = clamp_flags (rt, want_process, base, container, &opts, &fres, &err);
       if (c == CLAMP_ERROR)
         {

@@ -87,4 +87,21 @@ jq 'del(.linux.uidMappings, .linux.gidMappings)' "$T/u/config.json" >"$T/c.json"
 	cat "$T/c.json" >"$T/u/config.json"
 out=$(gate exec --user 0:0 ubox cat /proc/self/uid_map 2>"$T/err") || fail "userns exec, config edited: $(cat "$T/err")"
 [ "$(echo $out)" = "0 100000 65536" ] || fail "userns exec uid_map: $out"
+
+# The container's own AppArmor profile, which an exec may keep, is the one
+# runc applied (its state.json), not one written into config.json since:
+# without --process runc builds the exec from config.json as it is now.
+cp "$T/b/config.json" "$T/b.saved"
+jq '.process.apparmorProfile = "unconfined"' "$T/b.saved" >"$T/b/config.json"
+rc=0
+gate exec box id -u >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && [ ! -s "$T/out" ] && grep -q apparmor "$T/err" ||
+	fail "exec after apparmorProfile edit: exit $rc $(cat "$T/out" "$T/err")"
+jq '.process.noNewPrivileges = false' "$T/b.saved" >"$T/b/config.json"
+out=$(gate exec box sh -c 'grep ^NoNewPrivs: /proc/self/status') || fail "exec, nnp edited"
+[ "$(echo $out)" = "NoNewPrivs: 1" ] || fail "exec, nnp edited: $out"
+# near miss: the config as runc applied it
+cp "$T/b.saved" "$T/b/config.json"
+out=$(gate exec box id -u) || fail "exec, config restored"
+[ "$out" = 1000 ] || fail "exec, config restored: $out"
 rt_log "ok"

@@ -1129,6 +1129,46 @@ START_TEST (test_exec_userns)
 }
 END_TEST
 
+/* The ceiling of an exec (the container's own capabilities and labels)
+ * is runc's record of what it applied, ROOT/ID/state.json, not the
+ * bundle's config.json, which can be edited after the start. */
+START_TEST (test_exec_ceiling_from_state)
+{
+  struct run r;
+  cleanup_doc ocigate_doc_t *d = tu_base ();
+  tu_set (d, "process/apparmorProfile", "\"unconfined\"");
+  write_bundle ("b", d, 0644);
+  cleanup_free char *benv = bundle_env ();
+  cleanup_free char *rroot = path ("rr");
+  cleanup_free char *cdir = path ("rr/ctr1");
+  cleanup_free char *state = path ("rr/ctr1/state.json");
+  mkdir (rroot, 0700);
+  mkdir (cdir, 0700);
+  const char *applied = "{\"id\":\"ctr1\",\"config\":{\"capabilities\":{\"Bounding\":[]},"
+                        "\"no_new_privileges\":true,\"app_armor_profile\":\"docker-default\"}}";
+  write_file ("rr/ctr1/state.json", applied, 0600);
+  run_env (&r, ENV (benv), ARGS ("--root", "rr", "exec", "ctr1", "id"));
+  ck_assert_int_eq (r.status, 1);
+  ck_assert_msg (strstr (r.err, "apparmor") != NULL, "%s", r.err);
+  ck_assert_int_eq (calls (), 1);
+  run_free (&r);
+  /* near miss: what runc applied is what config.json says */
+  write_file ("rr/ctr1/state.json",
+              "{\"id\":\"ctr1\",\"config\":{\"capabilities\":{\"Bounding\":[]},"
+              "\"no_new_privileges\":true,\"app_armor_profile\":\"unconfined\"}}",
+              0600);
+  run_env (&r, ENV (benv), ARGS ("--root", "rr", "exec", "ctr1", "id"));
+  ck_assert_msg (r.status == 0, "%s", r.err);
+  run_free (&r);
+  /* a state.json others can write is not believed */
+  chmod (state, 0666);
+  run_env (&r, ENV (benv), ARGS ("--root", "rr", "exec", "ctr1", "id"));
+  ck_assert_int_eq (r.status, 2);
+  ck_assert_msg (strstr (r.err, "writable") != NULL, "%s", r.err);
+  run_free (&r);
+}
+END_TEST
+
 struct exec_case
 {
   const char *const *args;
@@ -1966,6 +2006,7 @@ main (void)
   tcase_add_test (tc, test_exec_process_clamp);
   tcase_add_test (tc, test_exec_process_root);
   tcase_add_test (tc, test_exec_process_sealed);
+  tcase_add_test (tc, test_exec_ceiling_from_state);
   tcase_add_test (tc, test_update_pids);
   tcase_add_test (tc, test_update_resources);
   tcase_add_test (tc, test_exec_userns);
