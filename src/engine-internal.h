@@ -25,7 +25,6 @@ typedef int (*rule_fn) (struct eval *e, ocigate_error_t *err);
 
 struct rule_def
 {
-  ocigate_rule_info_t info;
   rule_fn check;
   rule_fn fix;       /* NULL: the rule cannot rewrite (reject instead) */
   bool process_rule; /* also judged for exec --process */
@@ -93,7 +92,7 @@ int ocigate_caps_mask (const ocigate_strlist_t *names, uint64_t *ret, ocigate_er
 
 int ocigate_caps_count (const ocigate_json_t *set);
 
-/* mounts helpers (rules-mounts.c) */
+/* mounts helpers (rules-mounts.c; ocigate_host_path in mounts.c) */
 bool ocigate_mount_is_bind (const ocigate_json_t *m);
 /* normalised host path (lexical; resolving symlinks on the host when asked) */
 char *ocigate_host_path (const char *path, bool resolve);

@@ -13,119 +13,35 @@
 #include "engine-internal.h"
 #include "spec-internal.h"
 
-#define A_OFF OCIGATE_ACTION_OFF
-#define A_WARN OCIGATE_ACTION_WARN
-#define A_RW OCIGATE_ACTION_REWRITE
-#define A_REJ OCIGATE_ACTION_REJECT
-
-#define RULE(id_, name_, desc_, r_, b_, fix_, fn_, fixfn_, proc_)                                  \
-  [id_] = { { name_, desc_, { r_, b_, A_WARN }, fix_ }, check_##fn_, fixfn_, proc_ }
-
-/* The catalogue (spec section 4).  Columns: restricted, baseline; the
- * privileged preset warns on everything. */
+/* What each rule runs (the catalogue itself is in rules-table.c). */
 const struct rule_def ocigate_rules[OCIGATE_RULE_COUNT] = {
-  RULE (R_ROOT_USER, "root-user", "process runs as host root", A_REJ, A_OFF,
-        "set securityContext.runAsNonRoot/runAsUser or USER in the image", root_user, fix_root_user,
-        true),
-  RULE (R_ROOT_GROUP, "root-group", "process has host group root", A_WARN, A_OFF,
-        "set securityContext.runAsGroup to a non-zero gid (podman --group-add / --user)",
-        root_group, fix_root_group, true),
-  RULE (R_PRIVILEGED, "privileged", "container is privileged", A_REJ, A_REJ,
-        "remove securityContext.privileged (podman: drop --privileged)", privileged, NULL, false),
-  RULE (R_HOST_NAMESPACES, "host-namespaces", "container shares a host namespace", A_REJ, A_REJ,
-        "remove hostPID/hostIPC/hostNetwork/hostUsers from the pod (podman: no --pid/--ipc/"
-        "--uts/--network host)",
-        host_namespaces, NULL, false),
-  RULE (R_HOST_MOUNTS, "host-mounts", "bind mount of a sensitive host path", A_REJ, A_REJ,
-        "replace the hostPath volume with a volume that does not expose host system paths "
-        "(podman: -v)",
-        host_mounts, fix_host_mounts, false),
-  RULE (R_KERNEL_MOUNTS, "kernel-mounts", "unsafe /proc or /sys mount", A_REJ, A_REJ,
-        "do not mount over /proc or /sys; remove procMount: Unmasked", kernel_mounts, NULL, false),
-  RULE (R_DEVICES, "devices", "host device access", A_REJ, A_REJ,
-        "remove the host device (podman --device) or use a device plugin", devices, NULL, false),
-  RULE (R_HOOKS, "hooks", "OCI hook not allowed", A_REJ, A_REJ,
-        "remove the hook, or add its path to hooks.allowed in the policy", hooks, fix_hooks, false),
-  RULE (R_SYSCTLS, "sysctls", "unsafe sysctl", A_REJ, A_REJ,
-        "use only namespaced safe sysctls (securityContext.sysctls), or add it to "
-        "sysctls.allowed",
-        sysctls, fix_sysctls, false),
-  RULE (R_CAPABILITIES, "capabilities", "capability not allowed", A_RW, A_RW,
-        "drop capabilities: securityContext.capabilities.drop: [ALL] (podman --cap-drop=all)",
-        capabilities, fix_capabilities, true),
-  RULE (R_NO_NEW_PRIVILEGES, "no-new-privileges", "privilege escalation allowed", A_RW, A_OFF,
-        "set securityContext.allowPrivilegeEscalation: false (podman --security-opt "
-        "no-new-privileges)",
-        no_new_privileges, fix_no_new_privileges, true),
-  RULE (R_READONLY_ROOTFS, "readonly-rootfs", "root filesystem is writable", A_RW, A_OFF,
-        "set securityContext.readOnlyRootFilesystem: true (podman --read-only)", readonly_rootfs,
-        fix_readonly_rootfs, false),
-  RULE (R_SECCOMP, "seccomp", "seccomp missing or weak", A_RW, A_RW,
-        "set securityContext.seccompProfile.type: RuntimeDefault (podman: no --security-opt "
-        "seccomp=unconfined)",
-        seccomp, fix_seccomp, false),
-  RULE (R_APPARMOR, "apparmor", "AppArmor confinement missing or disabled", A_RW, A_RW,
-        "set securityContext.appArmorProfile.type: RuntimeDefault (podman: no --security-opt "
-        "apparmor=unconfined)",
-        apparmor, fix_apparmor, true),
-  RULE (R_SELINUX, "selinux", "SELinux confinement missing or disabled", A_RW, A_RW,
-        "remove the privileged type from securityContext.seLinuxOptions (podman: no "
-        "--security-opt label=disable)",
-        selinux, fix_selinux, true),
-  RULE (R_MASKED_PATHS, "masked-paths", "default masked or read-only paths missing", A_RW, A_RW,
-        "remove procMount: Unmasked (podman: no --security-opt unmask)", masked_paths,
-        fix_masked_paths, false),
-  RULE (R_USERNS_HOST_ROOT, "userns-host-root", "user namespace maps host root", A_REJ, A_REJ,
-        "map container ids to a host range that does not include 0", userns_host_root, NULL, false),
-  RULE (R_PROC_FD_CWD, "proc-fd-cwd", "working directory is a leaked file descriptor", A_REJ, A_REJ,
-        "set workingDir to a directory inside the container", proc_fd_cwd, NULL, true),
-  RULE (R_IMAGE_REGISTRY, "image-registry", "image not from an allowed registry", A_REJ, A_REJ,
-        "use an image from a registry listed in images.allowed", image_registry, NULL, false),
-  RULE (R_ROOT_PATH, "root-path", "root filesystem is a host system path", A_REJ, A_REJ,
-        "point root.path at the container's own root filesystem", root_path, NULL, false),
-  RULE (R_NET_DEVICES, "net-devices", "host network interface moved into the container", A_REJ,
-        A_REJ, "remove linux.netDevices; use a CNI network instead", net_devices, NULL, false),
-  RULE (R_MOUNT_PROPAGATION, "mount-propagation", "mount propagation shared with the host", A_REJ,
-        A_REJ, "use mountPropagation: None or HostToContainer", mount_propagation, NULL, false),
-  RULE (R_RUNTIME_ANNOTATIONS, "runtime-annotations", "annotation the runtime acts on", A_RW, A_RW,
-        "remove run.oci.*, org.systemd.property.*, org.criu.config and bundle annotations",
-        runtime_annotations, fix_runtime_annotations, false),
-  RULE (R_PROCESS_LIMITS, "process-limits", "process asks for elevated scheduling", A_WARN, A_OFF,
-        "remove the negative oomScoreAdj or real-time scheduling / I/O priority", process_limits,
-        NULL, true),
-  RULE (R_CGROUPS_PATH, "cgroups-path", "container cgroup outside the engines' parents", A_REJ,
-        A_REJ,
-        "leave linux.cgroupsPath to the engine (kubelet's pod cgroup, podman's libpod_parent or "
-        "machine.slice)",
-        cgroups_path, NULL, false),
-  RULE (R_RESOURCE_LIMITS, "resource-limits", "no pids or memory limit", A_RW, A_OFF,
-        "set resources.limits.memory in the pod spec; the pids limit is limits.pids in the "
-        "policy (the kubelet's podPidsLimit for the pod)",
-        resource_limits, fix_resource_limits, false),
+  [R_ROOT_USER] = { check_root_user, fix_root_user, true },
+  [R_ROOT_GROUP] = { check_root_group, fix_root_group, true },
+  [R_PRIVILEGED] = { check_privileged, NULL, false },
+  [R_HOST_NAMESPACES] = { check_host_namespaces, NULL, false },
+  [R_HOST_MOUNTS] = { check_host_mounts, fix_host_mounts, false },
+  [R_KERNEL_MOUNTS] = { check_kernel_mounts, NULL, false },
+  [R_DEVICES] = { check_devices, NULL, false },
+  [R_HOOKS] = { check_hooks, fix_hooks, false },
+  [R_SYSCTLS] = { check_sysctls, fix_sysctls, false },
+  [R_CAPABILITIES] = { check_capabilities, fix_capabilities, true },
+  [R_NO_NEW_PRIVILEGES] = { check_no_new_privileges, fix_no_new_privileges, true },
+  [R_READONLY_ROOTFS] = { check_readonly_rootfs, fix_readonly_rootfs, false },
+  [R_SECCOMP] = { check_seccomp, fix_seccomp, false },
+  [R_APPARMOR] = { check_apparmor, fix_apparmor, true },
+  [R_SELINUX] = { check_selinux, fix_selinux, true },
+  [R_MASKED_PATHS] = { check_masked_paths, fix_masked_paths, false },
+  [R_USERNS_HOST_ROOT] = { check_userns_host_root, NULL, false },
+  [R_PROC_FD_CWD] = { check_proc_fd_cwd, NULL, true },
+  [R_IMAGE_REGISTRY] = { check_image_registry, NULL, false },
+  [R_ROOT_PATH] = { check_root_path, NULL, false },
+  [R_NET_DEVICES] = { check_net_devices, NULL, false },
+  [R_MOUNT_PROPAGATION] = { check_mount_propagation, NULL, false },
+  [R_RUNTIME_ANNOTATIONS] = { check_runtime_annotations, fix_runtime_annotations, false },
+  [R_PROCESS_LIMITS] = { check_process_limits, NULL, true },
+  [R_CGROUPS_PATH] = { check_cgroups_path, NULL, false },
+  [R_RESOURCE_LIMITS] = { check_resource_limits, fix_resource_limits, false },
 };
-
-const ocigate_rule_info_t *
-ocigate_rule_info (ocigate_rule_id_t id)
-{
-  return &ocigate_rules[id].info;
-}
-
-int
-ocigate_rule_lookup (const char *id)
-{
-  for (int i = 0; i < OCIGATE_RULE_COUNT; i++)
-    if (strcmp (ocigate_rules[i].info.id, id) == 0)
-      return i;
-  return -1;
-}
-
-bool
-ocigate_rule_can_rewrite (ocigate_rule_id_t id)
-{
-  /* host-mounts rewrites only to pin a source it judged safe; a mount of
-   * a sensitive path has no rewrite. */
-  return ocigate_rules[id].fix != NULL && id != R_HOST_MOUNTS;
-}
 
 char *
 ptrf (const char *fmt, ...)
@@ -194,7 +110,7 @@ finding_hint (struct eval *e, size_t mark, const char *fix)
 const char *
 ocigate_finding_fix (const ocigate_finding_t *f)
 {
-  return f->fix ? f->fix : ocigate_rules[f->rule].info.fix;
+  return f->fix ? f->fix : ocigate_rule_info (f->rule)->fix;
 }
 
 void
@@ -1076,7 +992,7 @@ effective (const ocigate_policy_t *pol, struct eval *e)
   res->preset = preset;
   for (int r = 0; r < OCIGATE_RULE_COUNT; r++)
     {
-      int a = ocigate_rules[r].info.defaults[preset];
+      int a = ocigate_rule_info (r)->defaults[preset];
       /* An exemption that names a preset starts from that preset alone;
        * otherwise the policy's overrides apply. */
       if (!(ex && ex->preset >= 0) && pol->actions[r] != OCIGATE_ACTION_DEFAULT)
@@ -1177,7 +1093,7 @@ apply (struct eval *e, ocigate_error_t *err)
           {
             if (ids.len)
               strbuf_puts (&ids, ",");
-            strbuf_puts (&ids, ocigate_rules[r].info.id);
+            strbuf_puts (&ids, ocigate_rule_info (r)->id);
           }
       oj_set (e->doc, ann, "ocigate.rewrites", oj_new_string (e->doc, ids.s));
     }
@@ -1292,7 +1208,7 @@ ocigate_result_message (const ocigate_result_t *res)
          * config strings are escaped (ocigate_escape). */
         cleanup_free char *m = ocigate_escape (f->message, 0);
         cleanup_free char *ptr = ocigate_escape (*f->pointer ? f->pointer : "/", 0);
-        strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rules[f->rule].info.id, m, ptr,
+        strbuf_printf (&b, "%s: %s at %s; fix: %s", ocigate_rule_info (f->rule)->id, m, ptr,
                        ocigate_finding_fix (f));
       }
   if (rest)

@@ -607,3 +607,33 @@ fail:
   free (host.s);
   return -1;
 }
+
+char *
+ocigate_var_run_to_run (char *p)
+{
+  if (ocigate_path_has_prefix (p, "/var/run"))
+    {
+      char *r = xasprintf ("/run%s", p + strlen ("/var/run"));
+      free (p);
+      return r;
+    }
+  return p;
+}
+
+/* Lexical normal form (for the policy's own paths and reports). */
+char *
+ocigate_host_path (const char *path, bool resolve)
+{
+  char *n = ocigate_var_run_to_run (ocigate_path_normalize (path));
+  if (resolve)
+    {
+      char *r = NULL, *why = NULL;
+      if (ocigate_path_walk (n, false, &r, &why) == 0)
+        {
+          free (n);
+          n = ocigate_var_run_to_run (r);
+        }
+      free (why);
+    }
+  return n;
+}

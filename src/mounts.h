@@ -100,4 +100,9 @@ int ocigate_dest_place (const char *rootfs, const char *dest, ocigate_walk_t *w,
  * bundle when relative.  NULL when either is unknown. */
 char *ocigate_rootfs_host_dir (const char *root_path, const char *bundle);
 
+/* "/var/run..." as "/run..." (takes p) */
+char *ocigate_var_run_to_run (char *p);
+/* normalised host path (lexical; resolving symlinks on the host when asked) */
+char *ocigate_host_path (const char *path, bool resolve);
+
 #endif

@@ -770,9 +770,9 @@ gen_actions (yajl_gen g, const int8_t *actions, ocigate_preset_t preset, bool fi
         {
           if (!fill)
             continue;
-          a = ocigate_rules[r].info.defaults[preset];
+          a = ocigate_rule_info (r)->defaults[preset];
         }
-      G_STR (g, ocigate_rules[r].info.id);
+      G_STR (g, ocigate_rule_info (r)->id);
       G_STR (g, action_names[a]);
     }
   yajl_gen_map_close (g);

@@ -58,36 +58,6 @@ ocigate_mount_is_bind (const ocigate_json_t *m)
   return mm.bind;
 }
 
-static char *
-var_run_to_run (char *p)
-{
-  if (ocigate_path_has_prefix (p, "/var/run"))
-    {
-      char *r = xasprintf ("/run%s", p + strlen ("/var/run"));
-      free (p);
-      return r;
-    }
-  return p;
-}
-
-/* Lexical normal form (for the policy's own paths and reports). */
-char *
-ocigate_host_path (const char *path, bool resolve)
-{
-  char *n = var_run_to_run (ocigate_path_normalize (path));
-  if (resolve)
-    {
-      char *r = NULL, *why = NULL;
-      if (ocigate_path_walk (n, false, &r, &why) == 0)
-        {
-          free (n);
-          n = var_run_to_run (r);
-        }
-      free (why);
-    }
-  return n;
-}
-
 static const char *
 hits (const char *path, const char *s)
 {
@@ -357,12 +327,12 @@ bind_source_walk (struct eval *e, unsigned long *budget, const char *src, char *
     }
   if (!host)
     {
-      *ret_judged = var_run_to_run (ocigate_path_lexical (joined));
+      *ret_judged = ocigate_var_run_to_run (ocigate_path_lexical (joined));
       return 0;
     }
   if (ocigate_path_walk_budget (joined, true, budget, ret_physical, ret_why) < 0)
     return -1;
-  *ret_judged = var_run_to_run (xstrdup (*ret_physical));
+  *ret_judged = ocigate_var_run_to_run (xstrdup (*ret_physical));
   return 0;
 }
 
@@ -772,13 +742,13 @@ root_dir (struct eval *e, const char *path, char **ret, char **ret_why)
     }
   if (!host)
     {
-      *ret = var_run_to_run (ocigate_path_lexical (joined));
+      *ret = ocigate_var_run_to_run (ocigate_path_lexical (joined));
       return 0;
     }
   cleanup_free char *phys = NULL;
   if (ocigate_path_walk (joined, false, &phys, ret_why) < 0)
     return -1;
-  *ret = var_run_to_run (steal_pointer (&phys));
+  *ret = ocigate_var_run_to_run (steal_pointer (&phys));
   return 0;
 }
 
