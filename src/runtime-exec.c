@@ -649,45 +649,6 @@ any_process_flag (const ocigate_rt_argv_t *a)
   return false;
 }
 
-/* A process or resources file has been read once and judged: runc gets
- * exactly those bytes as a sealed memfd, opened by runc as
- * /proc/self/fd/N (a path may name other bytes by then, a stream is
- * drained).  Returns the new path (owned). */
-char *
-ocigate_rt_private_copy (struct rt *rt, const char *data, size_t len, ocigate_error_t *err)
-{
-  int fd = memfd_create ("ocigate-process", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0)
-    {
-      ocigate_make_error (err, errno, "cannot create a memfd for the process file");
-      return NULL;
-    }
-  size_t off = 0;
-  while (off < len)
-    {
-      ssize_t w = write (fd, data + off, len - off);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        {
-          ocigate_make_error (err, errno, "cannot write the process file's copy");
-          close (fd);
-          return NULL;
-        }
-      off += (size_t)w;
-    }
-  if (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    {
-      ocigate_make_error (err, errno, "cannot seal the process file's copy");
-      close (fd);
-      return NULL;
-    }
-  fd = ocigate_rt_pass_fd (rt, fd, err);
-  if (fd < 0)
-    return NULL;
-  return xasprintf ("/proc/self/fd/%d", fd);
-}
-
 /* Point the last --process flag (the one runc uses) at path. */
 static void
 replace_process (struct rt *rt, const char *path)

@@ -288,6 +288,16 @@ int ocigate_rt_fail (struct rt *rt, const char *command, const char *id, const c
 /* Move src's findings to the end of dst's. */
 void ocigate_rt_result_merge (ocigate_result_t *dst, ocigate_result_t *src);
 
+/* Report an error (no audit) the runc way; returns code. */
+int ocigate_rt_report_error (struct rt *rt, int code, ocigate_error_t *err);
+/* Warn mode: say in --log what enforce would have done. */
+void ocigate_rt_warn_mode_message (struct rt *rt, const ocigate_result_t *res);
+/* Exec the runtime with the final argv.  Returns only on failure, with the
+ * exit code. */
+int ocigate_rt_exec_runtime (struct rt *rt);
+/* 0 when only root (or the caller) can change what fd (path) names. */
+int ocigate_rt_check_owner (int fd, const char *path, ocigate_error_t *err);
+
 #define OCIGATE_RT_EXIT_REJECT 1
 #define OCIGATE_RT_EXIT_ERROR 2
 
