@@ -774,9 +774,11 @@ START_TEST (test_sysctl_linear)
   double small = sysctl_run (12500);
   double big = sysctl_run (50000);
   printf ("# sysctls: 12.5k judged+stripped in %.3f s, 50k in %.3f s\n", small, big);
-  ck_assert_msg (big < 1.0, "50k sysctls took %.2f s", big);
+  /* Guards against quadratic work, not a speed target (bench/ has those):
+   * bounds loose enough for sanitizers on a loaded machine. */
+  ck_assert_msg (big < 5.0, "50k sysctls took %.2f s", big);
   /* four times the input, well under sixteen times the time */
-  ck_assert_msg (big < 8 * small + 0.05, "not linear: %.3f s vs %.3f s", big, small);
+  ck_assert_msg (big < 12 * small + 0.2, "not linear: %.3f s vs %.3f s", big, small);
 }
 END_TEST
 

@@ -605,7 +605,8 @@ START_TEST (test_bad_yaml)
   clock_t t0 = clock ();
   m = bad_yaml (bomb);
   ck_assert_msg (strstr (m, "alias") != NULL, "%s", m);
-  ck_assert ((double)(clock () - t0) / CLOCKS_PER_SEC < 1.0);
+  /* expanding the bomb would never end; the bound is loose on purpose */
+  ck_assert ((double)(clock () - t0) / CLOCKS_PER_SEC < 5.0);
   free (m);
   /* deep nesting */
   strbuf_t b = { 0 };

@@ -1563,7 +1563,7 @@ START_TEST (test_fifo_inputs)
   ck_assert_int_eq (r.status, 2);
   ck_assert_msg (strstr (r.err, "fifo-policy.json") != NULL, "%s", r.err);
   run_free (&r);
-  ck_assert_msg (now_s () - t0 < 3, "took %.1f s", now_s () - t0);
+  ck_assert_msg (now_s () - t0 < 20, "took %.1f s", now_s () - t0); /* a wait would hang */
   ck_assert_int_eq (calls (), 0);
 }
 END_TEST

@@ -430,7 +430,8 @@ START_TEST (test_weak_default_listing)
   clock_gettime (CLOCK_MONOTONIC, &t1);
   double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   ck_assert_msg (m && strstr (m, "unshare"), "%s", m);
-  ck_assert_msg (sec < 1.0, "judging took %.2f s", sec);
+  /* quadratic work would take minutes; the bound is loose on purpose */
+  ck_assert_msg (sec < 5.0, "judging took %.2f s", sec);
   free (m);
   ocigate_doc_free (d);
 }
@@ -458,7 +459,7 @@ START_TEST (test_tighten_linear)
   clock_gettime (CLOCK_MONOTONIC, &t1);
   ocigate_result_free (&res);
   double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-  ck_assert_msg (s < 2.0, "tightening took %.2f s", s);
+  ck_assert_msg (s < 10.0, "tightening took %.2f s", s);
   const ocigate_json_t *names
       = oj_get (oj_at (oj_path (ocigate_doc_root (d), "linux/seccomp/syscalls"), 0), "names");
   ck_assert_uint_eq (oj_len (names), 150001);
