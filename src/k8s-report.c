@@ -21,29 +21,8 @@ clean (const char *s, bool text)
   strbuf_puts (&b, "");
   for (const unsigned char *p = (const unsigned char *)s; p && *p;)
     {
-      uint32_t c = *p, min;
-      size_t n;
-      if (c < 0x80)
-        n = 1, min = 0;
-      else if ((c & 0xE0) == 0xC0)
-        n = 2, min = 0x80, c &= 0x1F;
-      else if ((c & 0xF0) == 0xE0)
-        n = 3, min = 0x800, c &= 0x0F;
-      else if ((c & 0xF8) == 0xF0)
-        n = 4, min = 0x10000, c &= 0x07;
-      else
-        n = 0, min = 0;
-      for (size_t i = 1; i < n; i++)
-        {
-          if ((p[i] & 0xC0) != 0x80)
-            {
-              n = 0;
-              break;
-            }
-          c = (c << 6) | (p[i] & 0x3F);
-        }
-      if (n && (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)))
-        n = 0;
+      uint32_t c;
+      size_t n = ocigate_utf8_decode (p, &c);
       if (n == 0)
         {
           strbuf_puts (&b, "\xef\xbf\xbd");

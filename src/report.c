@@ -9,33 +9,6 @@
 
 #include "engine-internal.h"
 
-/* Length of the valid UTF-8 sequence at p, 0 if there is none. */
-static size_t
-utf8_seq (const unsigned char *p)
-{
-  uint32_t c = p[0], min;
-  size_t n;
-  if (c < 0x80)
-    return 1;
-  if ((c & 0xE0) == 0xC0)
-    n = 2, min = 0x80, c &= 0x1F;
-  else if ((c & 0xF0) == 0xE0)
-    n = 3, min = 0x800, c &= 0x0F;
-  else if ((c & 0xF8) == 0xF0)
-    n = 4, min = 0x10000, c &= 0x07;
-  else
-    return 0;
-  for (size_t i = 1; i < n; i++)
-    {
-      if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-        return 0;
-      c = (c << 6) | (p[i] & 0x3F);
-    }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 /* Paths and messages carry bytes from the input, and a file name can be
  * any bytes: what is not UTF-8 is written as U+FFFD, so the report stays
  * valid JSON and still names the file. */
@@ -47,7 +20,8 @@ gen_str (yajl_gen g, const char *s)
   strbuf_t b = { 0 };
   for (const unsigned char *p = (const unsigned char *)s; *p;)
     {
-      size_t n = utf8_seq (p);
+      uint32_t r;
+      size_t n = ocigate_utf8_decode (p, &r);
       if (n)
         strbuf_append (&b, (const char *)p, n);
       else

@@ -515,8 +515,8 @@ ocigate_path_has_prefix (const char *path, const char *prefix)
 /* One UTF-8 sequence as Go's utf8.DecodeRune reads it: the rune and its
  * length, or length 0 when the bytes are not valid UTF-8 (overlong,
  * surrogate, above U+10FFFF, truncated). */
-static size_t
-utf8_decode (const unsigned char *p, uint32_t *ret)
+size_t
+ocigate_utf8_decode (const unsigned char *p, uint32_t *ret)
 {
   uint32_t c = p[0], min;
   size_t n;
@@ -578,7 +578,7 @@ ocigate_escape_append (strbuf_t *b, const char *s, unsigned flags)
   for (const unsigned char *p = (const unsigned char *)s; *p;)
     {
       uint32_t r;
-      size_t n = utf8_decode (p, &r);
+      size_t n = ocigate_utf8_decode (p, &r);
       char esc[16];
       if (n == 0)
         {

@@ -149,4 +149,9 @@ int ocigate_trust_check_file (const char *path, const struct stat *st, ocigate_e
 int ocigate_read_trusted (const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len,
                           ocigate_error_t *err);
 
+/* One UTF-8 sequence at p (NUL-terminated) as Go's utf8.DecodeRune reads
+ * it: its length, with the rune in *ret, or 0 when the bytes are not valid
+ * UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
+size_t ocigate_utf8_decode (const unsigned char *p, uint32_t *ret);
+
 #endif
