@@ -182,37 +182,6 @@ default_entry (const char *name)
   return NULL;
 }
 
-static const char *const dangerous_names[] = {
-  "mount",
-  "umount2",
-  "unshare",
-  "setns",
-  "pivot_root",
-  "keyctl",
-  "add_key",
-  "request_key",
-  "bpf",
-  "kexec_load",
-  "kexec_file_load",
-  "init_module",
-  "finit_module",
-  "delete_module",
-  "open_by_handle_at",
-  "userfaultfd",
-  "perf_event_open",
-  "reboot",
-  "swapon",
-  "swapoff",
-  "acct",
-  "quotactl",
-  "iopl",
-  "ioperm",
-  "lookup_dcookie",
-  "io_uring_setup",
-  "io_uring_enter",
-  "io_uring_register",
-};
-
 /* ---- the engines' own profiles ---- */
 
 /* The fixtures run as root with the engines' capabilities: judge only
@@ -240,9 +209,8 @@ START_TEST (test_containerd_runtimedefault)
   tu_rewrite (pol, d, &lexical, &res);
   ck_assert_finding (&res, "seccomp", RW, "/linux/seccomp/syscalls");
   ocigate_result_free (&res);
-  for (size_t i = 0; i < ARRAY_SIZE (dangerous_names); i++)
-    ck_assert_msg (!allowed_anywhere (d, dangerous_names[i]), "%s still allowed",
-                   dangerous_names[i]);
+  for (size_t i = 0; i < tu_n_dangerous; i++)
+    ck_assert_msg (!allowed_anywhere (d, tu_dangerous[i]), "%s still allowed", tu_dangerous[i]);
   /* Its own clone filter and clone3 rule are kept, nothing appended. */
   const ocigate_json_t *calls = oj_path (ocigate_doc_root (d), "linux/seccomp/syscalls");
   ck_assert_uint_eq (oj_len (calls), 11);
@@ -282,9 +250,8 @@ START_TEST (test_podman_default)
   ocigate_result_t res;
   tu_rewrite (pol, d, &lexical, &res);
   ocigate_result_free (&res);
-  for (size_t i = 0; i < ARRAY_SIZE (dangerous_names); i++)
-    ck_assert_msg (!allowed_anywhere (d, dangerous_names[i]), "%s still allowed",
-                   dangerous_names[i]);
+  for (size_t i = 0; i < tu_n_dangerous; i++)
+    ck_assert_msg (!allowed_anywhere (d, tu_dangerous[i]), "%s still allowed", tu_dangerous[i]);
   for (size_t i = 0; i < ARRAY_SIZE (aliases); i++)
     ck_assert_msg (!allowed_anywhere (d, aliases[i]), "%s still allowed", aliases[i]);
   /* clone and clone3 handled as the default profile does. */
@@ -385,8 +352,8 @@ START_TEST (test_blocking_actions)
   static const char *const allowing[]
       = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_NOTIFY" };
   for (size_t i = 0; i < ARRAY_SIZE (allowing); i++)
-    for (size_t j = 0; j < ARRAY_SIZE (dangerous_names); j++)
-      ck_assert_msg (weak_rule (dangerous_names[j], allowing[i], NULL), "%s %s", dangerous_names[j],
+    for (size_t j = 0; j < tu_n_dangerous; j++)
+      ck_assert_msg (weak_rule (tu_dangerous[j], allowing[i], NULL), "%s %s", tu_dangerous[j],
                      allowing[i]);
   /* TRACE says why: a tracer in the container resumes the call. */
   char *p = one_rule ("mount", "SCMP_ACT_TRACE", NULL);
@@ -432,9 +399,9 @@ START_TEST (test_arg_filters)
       = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_NOTIFY" };
   for (size_t a = 0; a < ARRAY_SIZE (actions); a++)
     for (size_t i = 0; i < ARRAY_SIZE (one); i++)
-      for (size_t n = 0; n < ARRAY_SIZE (dangerous_names); n++)
-        ck_assert_msg (weak_rule (dangerous_names[n], actions[a], one[i]), "%s %s %s",
-                       dangerous_names[n], actions[a], one[i]);
+      for (size_t n = 0; n < tu_n_dangerous; n++)
+        ck_assert_msg (weak_rule (tu_dangerous[n], actions[a], one[i]), "%s %s %s", tu_dangerous[n],
+                       actions[a], one[i]);
 
   /* Two on the same argument (runc ORs them): weak, reported as filtered,
    * and tightening removes the name. */
@@ -555,8 +522,8 @@ START_TEST (test_per_arch_spellings)
           "move_mount", "open_tree", "mount_setattr", "quotactl_fd" };
   for (size_t k = 0; k < 2; k++)
     {
-      const char *const *names = k ? spellings : dangerous_names;
-      size_t n = k ? ARRAY_SIZE (spellings) : ARRAY_SIZE (dangerous_names);
+      const char *const *names = k ? spellings : tu_dangerous;
+      size_t n = k ? ARRAY_SIZE (spellings) : tu_n_dangerous;
       for (size_t i = 0; i < n; i++)
         {
           int found = 0;

@@ -7,6 +7,38 @@
 
 #include "testutil.h"
 
+const char *const tu_dangerous[] = {
+  "mount",
+  "umount2",
+  "unshare",
+  "setns",
+  "pivot_root",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "bpf",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "open_by_handle_at",
+  "userfaultfd",
+  "perf_event_open",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "acct",
+  "quotactl",
+  "iopl",
+  "ioperm",
+  "lookup_dcookie",
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
+};
+const size_t tu_n_dangerous = sizeof (tu_dangerous) / sizeof (tu_dangerous[0]);
+
 /* Made once, whichever thread of a test asks first. */
 static ocigate_policy_t *default_policy;
 static pthread_once_t default_policy_once = PTHREAD_ONCE_INIT;

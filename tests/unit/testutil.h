@@ -6,6 +6,11 @@
 
 #include "engine-internal.h"
 
+/* The dangerous syscalls of the spec (section 4), in its order: the one
+ * copy every test uses. */
+extern const char *const tu_dangerous[];
+extern const size_t tu_n_dangerous;
+
 /* A config that the restricted policy accepts without a single finding:
  * non-root, no capabilities, read-only root, no_new_privs, the embedded
  * seccomp profile, the default masked paths, every namespace. */
