@@ -67,26 +67,11 @@ with_seccomp (const char *profile)
   return d;
 }
 
-/* The seccomp finding's message, or NULL (caller frees). */
-static char *
-seccomp_message (ocigate_doc_t *d, const ocigate_policy_t *pol)
-{
-  ocigate_result_t res;
-  tu_eval (pol, d, &lexical, &res);
-  char *m = NULL;
-  ck_assert_uint_le (tu_count (&res, "seccomp"), 1);
-  for (size_t i = 0; i < res.n; i++)
-    if (res.f[i].rule == R_SECCOMP)
-      m = xstrdup (res.f[i].message);
-  ocigate_result_free (&res);
-  return m;
-}
-
 static bool
 weak (const char *profile)
 {
   ocigate_doc_t *d = with_seccomp (profile);
-  char *m = seccomp_message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   ocigate_doc_free (d);
   bool w = m != NULL;
   free (m);
@@ -198,7 +183,7 @@ START_TEST (test_containerd_runtimedefault)
   /* containerd 1.6's RuntimeDefault as the CRI plugin wrote it: only
    * io_uring (allowed before containerd#9320) is let through. */
   ocigate_doc_t *d = fixture ("cri-container-runtimedefault.json");
-  char *m = seccomp_message (d, pol);
+  char *m = tu_message (d, pol, &lexical, "seccomp");
   ck_assert_msg (m != NULL, "RuntimeDefault should be weak");
   ck_assert_str_eq (m, "profile lets through: io_uring_enter (unconditional allow), "
                        "io_uring_register (unconditional allow), io_uring_setup "
@@ -215,7 +200,7 @@ START_TEST (test_containerd_runtimedefault)
   const ocigate_json_t *calls = oj_path (ocigate_doc_root (d), "linux/seccomp/syscalls");
   ck_assert_uint_eq (oj_len (calls), 11);
   ck_assert_json (d, "linux/seccomp/defaultAction", "\"SCMP_ACT_ERRNO\"");
-  m = seccomp_message (d, pol);
+  m = tu_message (d, pol, &lexical, "seccomp");
   ck_assert_msg (m == NULL, "tightened profile still weak: %s", m);
   ocigate_doc_free (d);
   ocigate_policy_free (pol);
@@ -228,7 +213,7 @@ START_TEST (test_podman_default)
   /* podman 4.3's default as it wrote it for a container without
    * CAP_SYS_ADMIN: mount, unshare, clone and friends allowed outright. */
   ocigate_doc_t *d = fixture ("podman.json");
-  char *m = seccomp_message (d, pol);
+  char *m = tu_message (d, pol, &lexical, "seccomp");
   ck_assert_msg (m != NULL, "podman's profile should be weak");
   static const char *const unconditional[]
       = { "keyctl", "mount", "pivot_root", "reboot", "setns", "umount2", "unshare" };
@@ -263,7 +248,7 @@ START_TEST (test_podman_default)
   /* The rest of podman's list survives: it still runs what podman runs. */
   ck_assert (allowed_anywhere (d, "read") && allowed_anywhere (d, "epoll_wait")
              && allowed_anywhere (d, "socket"));
-  m = seccomp_message (d, pol);
+  m = tu_message (d, pol, &lexical, "seccomp");
   ck_assert_msg (m == NULL, "tightened profile still weak: %s", m);
   /* Idempotent. */
   char *once = tu_json_at (d, "linux/seccomp");
@@ -310,7 +295,7 @@ START_TEST (test_weak_default_action)
                            actions[i]);
       ocigate_doc_t *d = with_seccomp (p);
       free (p);
-      char *m = seccomp_message (d, NULL);
+      char *m = tu_message (d, NULL, &lexical, "seccomp");
       ck_assert_msg (m && strstr (m, actions[i]), "%s: %s", actions[i], m);
       /* The finding names what the default lets through: everything
        * dangerous but what an entry blocks outright. */
@@ -359,7 +344,7 @@ START_TEST (test_blocking_actions)
   char *p = one_rule ("mount", "SCMP_ACT_TRACE", NULL);
   ocigate_doc_t *d = with_seccomp (p);
   free (p);
-  char *m = seccomp_message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (lists (m, "mount", "tracer"), "%s", m);
   free (m);
   ocigate_doc_free (d);
@@ -368,7 +353,7 @@ START_TEST (test_blocking_actions)
   ck_assert (!weak_rule ("process_vm_writev", "SCMP_ACT_ALLOW", NULL));
   /* The embedded profile is not weak. */
   d = tu_base ();
-  m = seccomp_message (d, NULL);
+  m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (m == NULL, "%s", m);
   ocigate_doc_free (d);
 }
@@ -410,7 +395,7 @@ START_TEST (test_arg_filters)
                       "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}");
   ocigate_doc_t *d = with_seccomp (p);
   free (p);
-  char *m = seccomp_message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (m && lists (m, "unshare", "an argument filter does not restrict it"), "%s", m);
   free (m);
   ocigate_result_t res;
@@ -549,7 +534,7 @@ START_TEST (test_per_arch_spellings)
                              arch_lists[l], spellings[i]);
         ocigate_doc_t *d = with_seccomp (p);
         free (p);
-        char *m = seccomp_message (d, NULL);
+        char *m = tu_message (d, NULL, &lexical, "seccomp");
         const char *of = strcmp (spellings[i], "umount") == 0        ? "umount2"
                          : strcmp (spellings[i], "quotactl_fd") == 0 ? "quotactl"
                                                                      : "mount";
@@ -600,13 +585,13 @@ START_TEST (test_policy_dangerous)
   for (int round = 0; round < 2; round++)
     {
       ocigate_doc_t *d = with_seccomp (p);
-      char *m = seccomp_message (d, a);
+      char *m = tu_message (d, a, &lexical, "seccomp");
       ck_assert_msg (m && lists (m, "ptrace", "unconditional") && !strstr (m, "kcmp"), "%s", m);
       free (m);
-      m = seccomp_message (d, b);
+      m = tu_message (d, b, &lexical, "seccomp");
       ck_assert_msg (m && lists (m, "kcmp", "unconditional") && !strstr (m, "ptrace"), "%s", m);
       free (m);
-      m = seccomp_message (d, NULL);
+      m = tu_message (d, NULL, &lexical, "seccomp");
       ck_assert_msg (m == NULL, "%s", m);
       ocigate_doc_free (d);
     }

@@ -43,21 +43,6 @@ is_letting (const char *a)
   return false;
 }
 
-/* The seccomp finding's message, or NULL (caller frees). */
-static char *
-message (ocigate_doc_t *d, const ocigate_policy_t *pol)
-{
-  ocigate_result_t res;
-  tu_eval (pol, d, &lexical, &res);
-  char *m = NULL;
-  ck_assert_uint_le (tu_count (&res, "seccomp"), 1);
-  for (size_t i = 0; i < res.n; i++)
-    if (res.f[i].rule == R_SECCOMP)
-      m = xstrdup (res.f[i].message);
-  ocigate_result_free (&res);
-  return m;
-}
-
 /* After tightening: no dangerous name and no clone3 in a letting-through
  * entry, every letting-through clone entry carries the mask filter, and
  * clone3 (where named) fails with ENOSYS. */
@@ -138,7 +123,7 @@ START_TEST (test_notify_trace_default)
       tu_set (d, "linux/seccomp/defaultAction", v);
       tu_set (d, "linux/seccomp/listenerPath", "\"/run/agent.sock\"");
       free (v);
-      char *m = message (d, NULL);
+      char *m = tu_message (d, NULL, &lexical, "seccomp");
       ck_assert_msg (m && strstr (m, defaults[i]) && strstr (m, "unshare")
                          && strstr (m, "io_uring_setup"),
                      "%s: %s", defaults[i], m);
@@ -173,7 +158,7 @@ START_TEST (test_notify_rule)
         tu_append (d, "linux/seccomp/syscalls", e);
         tu_set (d, "linux/seccomp/listenerPath", "\"/run/agent.sock\"");
         free (e);
-        char *m = message (d, NULL);
+        char *m = tu_message (d, NULL, &lexical, "seccomp");
         ck_assert_msg (m && strstr (m, dangerous (k)) && strstr (m, "SCMP_ACT_NOTIFY"), "%s: %s",
                        dangerous (k), m);
         free (m);
@@ -200,14 +185,14 @@ START_TEST (test_blocking_actions_near_miss)
       char *v = xasprintf ("\"%s\"", blocking[i]);
       tu_set (d, "linux/seccomp/defaultAction", v);
       free (v);
-      char *m = message (d, NULL);
+      char *m = tu_message (d, NULL, &lexical, "seccomp");
       ck_assert_msg (m == NULL, "%s: %s", blocking[i], m);
       ocigate_doc_free (d);
     }
   /* NOTIFY on a call that is not dangerous is the listener's business. */
   ocigate_doc_t *d = tu_base ();
   tu_append (d, "linux/seccomp/syscalls", "{\"names\":[\"kcmp\"],\"action\":\"SCMP_ACT_NOTIFY\"}");
-  char *m = message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (m == NULL, "%s", m);
   ocigate_doc_free (d);
 }
@@ -258,7 +243,7 @@ START_TEST (test_weak_shapes_tightened)
     {
       ocigate_doc_t *d = tu_base ();
       tu_append (d, "linux/seccomp/syscalls", shapes[i].entry);
-      char *m = message (d, NULL);
+      char *m = tu_message (d, NULL, &lexical, "seccomp");
       char *item = xasprintf ("through: %s (", shapes[i].listed);
       ck_assert_msg (m && strstr (m, item), "%s: %s", shapes[i].what, m);
       free (item);
@@ -274,7 +259,7 @@ START_TEST (test_weak_shapes_tightened)
              "\"op\":\"SCMP_CMP_GE\"}]}");
   tu_append (d, "linux/seccomp/syscalls",
              "{\"names\":[\"unshare\",\"unshare\"],\"action\":\"SCMP_ACT_LOG\"}");
-  char *m = message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   /* each name once, however often the profile lets it through */
   ck_assert_msg (m && strstr (strstr (m, "unshare (") + 1, "unshare (") == NULL, "%s", m);
   ck_assert_msg (m && strstr (m, "unshare (") && strstr (m, "mount (") && strstr (m, "fsopen (")
@@ -331,13 +316,13 @@ START_TEST (test_s390_clone_index)
   ",\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}"
   ocigate_doc_t *d = tu_base ();
   tu_set (d, "linux/seccomp", S390_PROFILE ("1,\"value\":2114060288"));
-  char *m = message (d, NULL);
+  char *m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (m == NULL, "%s", m);
   ocigate_doc_free (d);
   /* The mask on argument 0 tests the stack pointer there: weak. */
   d = tu_base ();
   tu_set (d, "linux/seccomp", S390_PROFILE ("0,\"value\":2114060288"));
-  m = message (d, NULL);
+  m = tu_message (d, NULL, &lexical, "seccomp");
   ck_assert_msg (m && strstr (m, "clone (let through without the namespace-flag filter"), "%s", m);
   free (m);
   ocigate_result_t res;
@@ -371,7 +356,7 @@ START_TEST (test_weak_default_listing)
           "{\"defaultAction\":\"SCMP_ACT_LOG\",\"syscalls\":[{\"names\":[\"ptrace\",\"clone\","
           "\"bpf\"],\"action\":\"SCMP_ACT_KILL\"},{\"names\":[\"unshare\"],\"action\":"
           "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}");
-  char *m = message (d, pol);
+  char *m = tu_message (d, pol, &lexical, "seccomp");
   ck_assert_msg (m && strstr (m, ", kcmp, clone3") && strstr (m, " mount, ")
                      && strstr (m, " unshare, "),
                  "%s", m);
@@ -396,7 +381,7 @@ START_TEST (test_weak_default_listing)
   free (b.s);
   struct timespec t0, t1;
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  m = message (d, NULL);
+  m = tu_message (d, NULL, &lexical, "seccomp");
   clock_gettime (CLOCK_MONOTONIC, &t1);
   double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   ck_assert_msg (m && strstr (m, "unshare"), "%s", m);
@@ -502,10 +487,10 @@ START_TEST (test_policy_not_written)
   tu_append (d, "linux/seccomp/syscalls", "{\"names\":[\"kcmp\"],\"action\":\"SCMP_ACT_ALLOW\"}");
   for (int round = 0; round < 2; round++)
     {
-      char *m = message (d, a);
+      char *m = tu_message (d, a, &lexical, "seccomp");
       ck_assert_msg (m && strstr (m, "kcmp (unconditional allow)"), "%s", m);
       free (m);
-      m = message (d, pol);
+      m = tu_message (d, pol, &lexical, "seccomp");
       ck_assert_msg (m == NULL, "%s", m);
     }
   ocigate_doc_free (d);

@@ -344,3 +344,18 @@ tu_run (Suite *s)
   srunner_free (sr);
   return failed ? 1 : 0;
 }
+
+char *
+tu_message (ocigate_doc_t *doc, const ocigate_policy_t *pol, const ocigate_eval_opts_t *opts,
+            const char *rule)
+{
+  ocigate_result_t res;
+  tu_eval (pol, doc, opts, &res);
+  char *m = NULL;
+  ck_assert_uint_le (tu_count (&res, rule), 1);
+  for (size_t i = 0; i < res.n; i++)
+    if (res.f[i].rule == (ocigate_rule_id_t)ocigate_rule_lookup (rule))
+      m = xstrdup (res.f[i].message);
+  ocigate_result_free (&res);
+  return m;
+}

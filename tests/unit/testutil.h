@@ -50,6 +50,10 @@ void tu_rewrite (const ocigate_policy_t *pol, ocigate_doc_t *doc, const ocigate_
 size_t tu_count (const ocigate_result_t *res, const char *rule);
 bool tu_has (const ocigate_result_t *res, const char *rule, ocigate_action_t action,
              const char *pointer);
+/* The message of the one finding of rule (at most one is expected), or
+ * NULL; evaluated with pol and opts (caller frees). */
+char *tu_message (ocigate_doc_t *doc, const ocigate_policy_t *pol, const ocigate_eval_opts_t *opts,
+                  const char *rule);
 /* All findings as text, for failure messages. */
 char *tu_dump (const ocigate_result_t *res);
 
